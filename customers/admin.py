@@ -1,0 +1,138 @@
+"""The data-steward admin: browse every record with its history; edits go through the
+same services as the product UI (with a required reason), so ownership and history hold."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from simple_history.admin import SimpleHistoryAdmin
+
+from cloudcore_crm.roles import DATA_STEWARD, has_role
+from customers import ownership, services
+from customers.errors import ConflictError, OwnershipError
+from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Product, Subscription
+
+
+class StewardChangeForm(forms.ModelForm):
+    change_reason = forms.CharField(max_length=300, help_text="Why are you changing this record? Shown in History.")
+
+
+class StewardAdmin(SimpleHistoryAdmin):
+    """Visible to data stewards only. No add or delete: records are created on the
+    customer pages and removed by merges, so nothing disappears without a trace."""
+
+    form = StewardChangeForm
+
+    def has_module_permission(self, request):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_change_permission(self, request, obj=None):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Reverting from the admin would bypass ownership and concurrency checks.
+        raise PermissionDenied("Reverting is not available; edit the record with a reason instead.")
+
+    def get_fields(self, request, obj=None):
+        return [*ownership.owned_fields(self.model), "change_reason"]
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "change_reason"}
+        stored_version = type(obj)._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+        try:
+            services.steward_update(
+                instance=obj,
+                changes=changes,
+                expected_version=stored_version if hasattr(obj, "version") else None,
+                actor=request.user,
+                reason=form.cleaned_data["change_reason"],
+            )
+        except (OwnershipError, ConflictError, ValidationError) as error:
+            raise PermissionDenied(str(error)) from error
+
+    def get_readonly_fields(self, request, obj=None):
+        return []
+
+
+@admin.register(Account)
+class AccountAdmin(StewardAdmin):
+    list_display = ["code", "legal_name", "trading_name", "office", "lifecycle_status", "owner"]
+    list_filter = ["office", "lifecycle_status", "segment"]
+    search_fields = ["code", "legal_name", "trading_name", "abn"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["billing_contact"]
+
+
+@admin.register(Contact)
+class ContactAdmin(StewardAdmin):
+    list_display = ["full_name", "account", "email", "phone", "is_primary"]
+    search_fields = ["first_name", "last_name", "email", "account__code", "account__legal_name"]
+    list_select_related = ["account"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(StewardAdmin):
+    list_display = ["account", "product", "seats", "annual_value", "renewal_date", "status"]
+    list_filter = ["product", "status"]
+    search_fields = ["account__code", "account__legal_name", "tenancy_ref"]
+    list_select_related = ["account", "product"]
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(StewardAdmin):
+    list_display = ["name", "account", "stage", "amount", "expected_close", "owner"]
+    list_filter = ["stage", "kind"]
+    search_fields = ["name", "account__code", "account__legal_name"]
+    list_select_related = ["account", "owner"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(StewardAdmin):
+    list_display = ["occurred_at", "account", "kind", "summary", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["summary", "account__code"]
+    list_select_related = ["account", "actor"]
+
+
+@admin.register(AccountAlias)
+class AccountAliasAdmin(StewardAdmin):
+    list_display = ["value", "kind", "account", "source"]
+    list_filter = ["kind"]
+    search_fields = ["value", "account__code"]
+    list_select_related = ["account"]
+
+    def get_fields(self, request, obj=None):
+        return ["account", "kind", "value", "source"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "code", "is_active"]
+
+    def has_module_permission(self, request):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,203 @@
+"""Forms for the golden record. They reflect field ownership (fields the user does not
+own are read-only and say who owns them); the services enforce it."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from cloudcore_crm.roles import CUSTOMER_RELATIONS, SALES_REP
+from customers import ownership
+from customers.models import Account, Activity, Contact, Opportunity, Subscription
+from customers.validators import clean_abn, validate_abn
+
+User = get_user_model()
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.username
+
+
+def staff_with_role(role: str):
+    return User.objects.filter(is_active=True, groups__name=role).order_by("first_name", "last_name", "username")
+
+
+class OwnedFieldsForm(forms.ModelForm):
+    """A ModelForm that knows who is editing.
+
+    - fields the user may not write are disabled and labelled "owned by ...";
+    - `reason` records why (required on edits, and for any steward override);
+    - `version` carries the version the user saw, for optimistic concurrency.
+    """
+
+    reason = forms.CharField(
+        label="Reason for change",
+        max_length=300,
+        required=False,
+        help_text="Shown in the History tab: why this changed.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. customer called with a new number"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, account: Account | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.is_edit = self.instance.pk is not None
+        if account is not None and hasattr(self.instance, "account_id") and not self.instance.account_id:
+            self.instance.account = account
+        if not self.is_edit and "owner" in self.fields and isinstance(self.instance, Opportunity):
+            self.instance.owner = user
+        self.overrides: list[str] = []
+        for name, field in self.fields.items():
+            if name in ("reason", "version"):
+                continue
+            rule_text = ownership.owner_label(self.instance, name)
+            if ownership.owns(user, self.instance, name):
+                field.help_text = " ".join(filter(None, [str(field.help_text), ownership.sentence(rule_text)]))
+            elif ownership.can_override(user):
+                self.overrides.append(name)
+                field.help_text = ownership.sentence(f"{rule_text}; you may override it with a reason")
+            else:
+                field.disabled = True
+                field.help_text = ownership.sentence(rule_text)
+        if self.is_edit:
+            self.fields["reason"].required = True
+            if hasattr(self.instance, "version"):
+                self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
+
+    @property
+    def writable_field_names(self) -> list[str]:
+        return [n for n, f in self.fields.items() if not f.disabled and n not in ("reason", "version")]
+
+    def changes(self) -> dict:
+        """Cleaned values of the fields this user can write."""
+        return {name: self.cleaned_data[name] for name in self.writable_field_names if name in self.cleaned_data}
+
+    def clean_version(self):
+        version = self.cleaned_data.get("version")
+        if self.is_edit and hasattr(self.instance, "version") and version is None:
+            raise forms.ValidationError("This form is missing its version; reload the page.")
+        return version
+
+    def clean(self):
+        cleaned = super().clean()
+        changed_overrides = [n for n in self.overrides if n in self.changed_data]
+        if changed_overrides and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", "You are overriding a field another team owns: say why.")
+        return cleaned
+
+    def _post_clean(self):
+        # The service validates the whole record; skip ModelForm's instance mutation so
+        # a refused or conflicting save leaves the loaded object untouched.
+        pass
+
+
+class AccountForm(OwnedFieldsForm):
+    abn = forms.CharField(label="ABN", max_length=20, required=False, help_text="11 digits; spaces are fine.")
+    owner = StaffChoiceField(queryset=staff_with_role(SALES_REP), required=False, label="Account owner (sales rep)")
+    relations_coordinator = StaffChoiceField(
+        queryset=staff_with_role(CUSTOMER_RELATIONS), required=False, label="Relations coordinator"
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "legal_name",
+            "trading_name",
+            "abn",
+            "industry",
+            "segment",
+            "office",
+            "lifecycle_status",
+            "phone",
+            "website",
+            "street",
+            "suburb",
+            "state",
+            "postcode",
+            "owner",
+            "relations_coordinator",
+            "xero_contact_id",
+            "billing_contact",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["billing_contact"].queryset = Contact.objects.filter(account=self.instance)
+        else:
+            self.fields["billing_contact"].queryset = Contact.objects.none()
+
+    def clean_abn(self):
+        abn = clean_abn(self.cleaned_data.get("abn", ""))
+        if abn:
+            validate_abn(abn)
+        return abn
+
+    SECTIONS = (
+        ("Company", ["legal_name", "trading_name", "abn", "industry", "segment", "office", "lifecycle_status"]),
+        ("Contact details and address", ["phone", "website", "street", "suburb", "state", "postcode"]),
+        ("Relationship", ["owner", "relations_coordinator"]),
+        ("Billing", ["xero_contact_id", "billing_contact"]),
+    )
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
+
+
+class ContactForm(OwnedFieldsForm):
+    class Meta:
+        model = Contact
+        fields = ["first_name", "last_name", "title", "email", "phone", "is_primary"]
+
+
+class SubscriptionForm(OwnedFieldsForm):
+    class Meta:
+        model = Subscription
+        fields = [
+            "product",
+            "seats",
+            "start_date",
+            "term_months",
+            "renewal_date",
+            "status",
+            "annual_value",
+            "tenancy_ref",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "renewal_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        start, renewal = cleaned.get("start_date"), cleaned.get("renewal_date")
+        if start and renewal and renewal < start:
+            self.add_error("renewal_date", "The renewal date cannot be before the start date.")
+        return cleaned
+
+
+class OpportunityForm(OwnedFieldsForm):
+    owner = StaffChoiceField(queryset=staff_with_role(SALES_REP), label="Sales rep")
+
+    class Meta:
+        model = Opportunity
+        fields = ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source"]
+        widgets = {"expected_close": forms.DateInput(attrs={"type": "date"})}
+
+
+class ActivityForm(OwnedFieldsForm):
+    class Meta:
+        model = Activity
+        fields = ["kind", "contact", "summary", "detail"]
+        widgets = {"detail": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, account=account, **kwargs)
+        self.fields["contact"].queryset = Contact.objects.filter(account=account)
+        self.fields["kind"].choices = [
+            c for c in self.fields["kind"].choices if c[0] in ("note", "call", "email", "meeting")
+        ]

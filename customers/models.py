@@ -1,0 +1,306 @@
+"""The golden customer record.
+
+Every model here holds customer facts and so keeps per-field history. Writes go through
+`customers.services`, which checks field ownership, optimistic concurrency (`version`)
+and sets the change reason.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from customers import choices
+from customers.matching import alias_key, normalise_name, phone_digits
+from customers.querysets import (
+    AccountQuerySet,
+    ActivityQuerySet,
+    ContactQuerySet,
+    OpportunityQuerySet,
+    SubscriptionQuerySet,
+)
+from customers.validators import validate_abn
+
+ACCOUNT_CODE_PREFIX = "CC"
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()-]{6,20}$", "Enter a phone number of digits, spaces and an optional leading +."
+)
+
+
+def account_code(number: int) -> str:
+    return f"{ACCOUNT_CODE_PREFIX}{number:03d}"
+
+
+class Account(models.Model):
+    """A CloudCore business client: the golden record every team reads."""
+
+    number = models.PositiveIntegerField(unique=True, editable=False)
+    code = models.CharField(max_length=12, unique=True, editable=False, help_text="Client code, e.g. CC009.")
+    legal_name = models.CharField(max_length=200)
+    trading_name = models.CharField(max_length=200, blank=True)
+    normalised_name = models.CharField(max_length=200, editable=False, db_index=True)
+    abn = models.CharField("ABN", max_length=11, blank=True, validators=[validate_abn])
+    industry = models.CharField(max_length=20, choices=choices.Industry.choices, default=choices.Industry.OTHER)
+    segment = models.CharField(max_length=12, choices=choices.Segment.choices, default=choices.Segment.SMALL)
+    office = models.CharField(max_length=8, choices=choices.Office.choices, default=choices.Office.PERTH)
+    lifecycle_status = models.CharField(
+        max_length=12, choices=choices.LifecycleStatus.choices, default=choices.LifecycleStatus.ACTIVE
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_accounts",
+        help_text="The sales rep who owns the relationship.",
+    )
+    relations_coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="coordinated_accounts",
+    )
+    phone = models.CharField(max_length=20, blank=True, validators=[phone_validator])
+    website = models.URLField(blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    suburb = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=3, choices=choices.AustralianState.choices, blank=True)
+    postcode = models.CharField(
+        max_length=4, blank=True, validators=[RegexValidator(r"^\d{4}$", "A postcode has 4 digits.")]
+    )
+    xero_contact_id = models.CharField("Xero contact id", max_length=64, blank=True)
+    billing_contact = models.ForeignKey(
+        "Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="billed_accounts"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        indexes = [
+            models.Index(fields=["owner", "number"]),
+            models.Index(fields=["office", "number"]),
+            models.Index(fields=["lifecycle_status", "number"]),
+            models.Index(fields=["abn"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+    def save(self, *args, **kwargs):
+        self.normalised_name = normalise_name(self.legal_name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:account_detail", kwargs={"code": self.code})
+
+    @property
+    def display_name(self) -> str:
+        return self.trading_name or self.legal_name
+
+
+class Contact(models.Model):
+    """A person at a client account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    title = models.CharField("job title", max_length=120, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=20, blank=True, validators=[phone_validator])
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
+    is_primary = models.BooleanField("primary contact", default=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_primary", "last_name", "first_name"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = phone_digits(self.phone)
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Product(models.Model):
+    """Something CloudCore sells: a named product or a managed service line."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=12, choices=choices.ProductKind.choices)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """One account's subscription to one product or service line, for one term."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="subscriptions")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
+    seats = models.PositiveIntegerField("seats or quantity", default=1, validators=[MinValueValidator(1)])
+    annual_value = models.DecimalField(
+        "contract value (AUD, annual)",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"), "A contract value cannot be negative.")],
+    )
+    start_date = models.DateField()
+    term_months = models.PositiveSmallIntegerField("term (months)", default=12, validators=[MinValueValidator(1)])
+    renewal_date = models.DateField(null=True, blank=True, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=choices.SubscriptionStatus.choices, default=choices.SubscriptionStatus.ACTIVE
+    )
+    tenancy_ref = models.CharField("tenancy reference", max_length=120, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["renewal_date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(annual_value__gte=0), name="subscription_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(renewal_date__isnull=True) | Q(renewal_date__gte=F("start_date")),
+                name="subscription_renewal_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.product} for {self.account.code}"
+
+
+class Opportunity(models.Model):
+    """A deal in the sales funnel (seed 003), owned by one sales rep."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="opportunities")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=10, choices=choices.OpportunityKind.choices, default=choices.OpportunityKind.NEW_BUSINESS
+    )
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities")
+    stage = models.CharField(
+        max_length=10, choices=choices.OpportunityStage.choices, default=choices.OpportunityStage.SUSPECT
+    )
+    amount = models.DecimalField(
+        "amount (AUD)",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"), "An amount cannot be negative.")],
+    )
+    expected_close = models.DateField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities", help_text="The sales rep."
+    )
+    source = models.CharField(
+        max_length=10, choices=choices.OpportunitySource.choices, default=choices.OpportunitySource.EXISTING
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+    objects = OpportunityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expected_close", "pk"]
+        verbose_name_plural = "opportunities"
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative")]
+        indexes = [models.Index(fields=["account", "stage"]), models.Index(fields=["owner", "stage"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in choices.OpportunityStage.open_stages()
+
+
+class Activity(models.Model):
+    """One entry on an account's timeline: a call, a note, an alert, a system event."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    kind = models.CharField(max_length=10, choices=choices.ActivityKind.choices, default=choices.ActivityKind.NOTE)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    summary = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["account", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+class AccountAlias(models.Model):
+    """Another name or external id by which an account is known (legacy name, Xero id...)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=14, choices=choices.AliasKind.choices, default=choices.AliasKind.NAME)
+    value = models.CharField(max_length=200)
+    normalised_value = models.CharField(max_length=200, editable=False, db_index=True)
+    source = models.CharField(max_length=200, blank=True, help_text="Where this alias was seen.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "value"]
+        verbose_name_plural = "account aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "normalised_value"], name="alias_once_per_account"),
+            # An external id names exactly one account; a name variant may be shared.
+            models.UniqueConstraint(
+                fields=["kind", "normalised_value"],
+                condition=~Q(kind=choices.AliasKind.NAME),
+                name="external_id_names_one_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.normalised_value = alias_key(self.kind, self.value)
+        super().save(*args, **kwargs)
