@@ -17,6 +17,10 @@ class OwnershipError(DomainError):
         self.fields = fields
 
 
+class AliasTakenError(DomainError):
+    """An external id (Xero, helpdesk, legacy code) already names another account."""
+
+
 @dataclass
 class OtherChange:
     """One field changed by someone else since the user loaded the form."""

@@ -3,7 +3,7 @@
 `account_changes()` builds the customer 360 History tab: for the account and every
 contact, subscription, opportunity and alias of it, each changed field with old -> new,
 who, when and why. Records are fetched per model in one query each and diffed in memory
-(`diff_against` on consecutive records), so the query count does not grow with history.
+(consecutive records compared field by field), so the query count does not grow with history.
 """
 
 from __future__ import annotations
@@ -140,19 +140,22 @@ def diff_records(model: type[models.Model], records: list, names: dict | None = 
                 changes.append(FieldChange(**common, field="", label="Record", old="", new="", action="deleted"))
             elif previous is not None:
                 # An update whose predecessor fell outside the fetched window is skipped.
-                delta = record.diff_against(previous, included_fields=tracked)
-                for change in delta.changes:
-                    attname = model._meta.get_field(change.field).attname
-                    changes.append(
-                        FieldChange(
-                            **common,
-                            field=change.field,
-                            label=labeller.label(change.field),
-                            old=labeller.value(change.field, getattr(previous, attname)),
-                            new=labeller.value(change.field, getattr(record, attname)),
-                            action="changed",
+                # Compared by attname rather than with diff_against(), which uses
+                # model_to_dict() and so cannot see non-editable fields such as `code`.
+                for name in tracked:
+                    attname = model._meta.get_field(name).attname
+                    before, after = getattr(previous, attname), getattr(record, attname)
+                    if before != after:
+                        changes.append(
+                            FieldChange(
+                                **common,
+                                field=name,
+                                label=labeller.label(name),
+                                old=labeller.value(name, before),
+                                new=labeller.value(name, after),
+                                action="changed",
+                            )
                         )
-                    )
             previous = record
     return changes
 

@@ -96,6 +96,7 @@ CREATION: dict[str, Rule] = {
     "subscription": RELATIONS,
     "opportunity": _rule(SALES_MANAGER, SALES_REP),
     "activity": TIMELINE,
+    "accountalias": _rule(CUSTOMER_RELATIONS),
 }
 
 

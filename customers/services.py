@@ -16,7 +16,7 @@ from django.db.models import Max
 
 from customers import ownership
 from customers.choices import ActivityKind, AliasKind
-from customers.errors import ConflictError, OwnershipError
+from customers.errors import AliasTakenError, ConflictError, OwnershipError
 from customers.history import changes_since
 from customers.matching import alias_key
 from customers.models import (
@@ -56,15 +56,23 @@ def _save_with_history(instance: models.Model, *, actor: AbstractBaseUser | None
 
 
 def _create(
-    model: type[models.Model], *, actor: AbstractBaseUser, reason: str, account: Account | None, values: dict[str, Any]
+    instance: models.Model, *, actor: AbstractBaseUser, reason: str, values: dict[str, Any], exclude: tuple = ()
 ) -> models.Model:
-    ownership.check_create(actor, model, account=account)
-    values = _normalise_values(model, values)
-    instance = model(**values) if account is None else model(account=account, **values)
-    # Relationship rules (the account's sales rep) need the account on the instance.
+    """Save a new record built on `instance` (which carries its account or code) with `values`.
+
+    Supplying a field the actor does not own is refused, unless a steward overrides it
+    with a reason: Customer Relations cannot set a contract value while adding a row.
+    """
+    model = type(instance)
+    ownership.check_create(actor, model, account=getattr(instance, "account", None) if model is not Account else None)
     for field in values:
         ownership.rule_for(model, field)  # unknown fields are refused, not silently saved
-    instance.full_clean()
+    for field, value in _normalise_values(model, values).items():
+        setattr(instance, field, value)
+    foreign = [f for f in values if not ownership.owns(actor, instance, f)]
+    if foreign:
+        ownership.check_write(actor, instance, foreign, reason)
+    instance.full_clean(exclude=list(exclude))
     _save_with_history(instance, actor=actor, reason=reason or DEFAULT_CREATE_REASON)
     return instance
 
@@ -130,14 +138,8 @@ def create_account(*, actor: AbstractBaseUser, reason: str = "", number: int | N
         try:
             with transaction.atomic():
                 chosen = number or _next_account_number()
-                account = Account(number=chosen, code=account_code(chosen))
-                ownership.check_create(actor, Account)
-                for field, value in _normalise_values(Account, values).items():
-                    ownership.rule_for(Account, field)
-                    setattr(account, field, value)
-                account.full_clean(exclude=["number", "code"])
-                _save_with_history(account, actor=actor, reason=reason or DEFAULT_CREATE_REASON)
-                return account
+                base = Account(number=chosen, code=account_code(chosen))
+                return _create(base, actor=actor, reason=reason, values=values, exclude=("number", "code"))
         except IntegrityError:
             # Two people took the same next number; the loser takes the one after.
             if number is not None or attempt == 2:
@@ -160,12 +162,22 @@ def add_alias(
     actor: AbstractBaseUser | None,
     reason: str,
 ) -> AccountAlias:
-    """Remember another name or external id for an account (idempotent)."""
+    """Remember another name or external id for an account (idempotent).
+
+    `actor=None` is the system itself (an import or a merge acting for a steward).
+    """
+    if actor is not None:
+        ownership.check_create(actor, AccountAlias, account=account)
     value = value.strip()
-    found = AccountAlias.objects.filter(account=account, kind=kind, normalised_value=alias_key(kind, value)).first()
-    if found:
-        return found
+    key = alias_key(kind, value)
+    found = AccountAlias.objects.filter(kind=kind, normalised_value=key).select_related("account")
+    for alias in found:
+        if alias.account_id == account.pk:
+            return alias
+        if kind != AliasKind.NAME:
+            raise AliasTakenError(f"{alias.get_kind_display()} {value} already belongs to {alias.account}.")
     alias = AccountAlias(account=account, kind=kind, value=value, source=source)
+    alias.full_clean(exclude=["normalised_value"])
     with transaction.atomic():
         _save_with_history(alias, actor=actor, reason=reason)
     return alias
@@ -176,7 +188,7 @@ def add_alias(
 
 def create_contact(*, account: Account, actor: AbstractBaseUser, reason: str = "", **values: Any) -> Contact:
     with transaction.atomic():
-        return _create(Contact, actor=actor, reason=reason, account=account, values=values)
+        return _create(Contact(account=account), actor=actor, reason=reason, values=values)
 
 
 def update_contact(
@@ -192,10 +204,7 @@ def create_subscription(*, account: Account, actor: AbstractBaseUser, reason: st
     """Customer Relations adds the subscription; its contract value and tenancy are set by
     their owners (Finance, Provisioning) afterwards, unless a steward sets them now."""
     with transaction.atomic():
-        foreign = [f for f in values if not ownership.owns(actor, Subscription(account=account), f)]
-        if foreign:
-            ownership.check_write(actor, Subscription(account=account), foreign, reason)
-        return _create(Subscription, actor=actor, reason=reason, account=account, values=values)
+        return _create(Subscription(account=account), actor=actor, reason=reason, values=values)
 
 
 def update_subscription(
@@ -209,12 +218,9 @@ def update_subscription(
 
 def create_opportunity(*, account: Account, actor: AbstractBaseUser, reason: str = "", **values: Any) -> Opportunity:
     """A rep opens deals for themselves; a sales manager (or steward) may assign any rep."""
+    values.setdefault("owner", actor)
     with transaction.atomic():
-        values.setdefault("owner", actor)
-        owner = values["owner"]
-        if getattr(owner, "pk", owner) != actor.pk and not ownership.owns(actor, Opportunity(owner=owner), "owner"):
-            ownership.check_write(actor, Opportunity(owner=owner), ["owner"], reason)
-        return _create(Opportunity, actor=actor, reason=reason, account=account, values=values)
+        return _create(Opportunity(account=account), actor=actor, reason=reason, values=values)
 
 
 def update_opportunity(
