@@ -374,14 +374,20 @@ def test_two_stale_saves_give_exactly_one_conflict_and_lose_nothing(personas):
 
 def test_creating_an_account_cannot_set_fields_another_team_owns(personas):
     with pytest.raises(OwnershipError, match="Sales management"):
-        services.create_account(actor=personas["customer_relations"], legal_name="Sneaky Pty Ltd",
-                                owner=personas["sales_rep"])
+        services.create_account(
+            actor=personas["customer_relations"], legal_name="Sneaky Pty Ltd", owner=personas["sales_rep"]
+        )
     with pytest.raises(OwnershipError, match="Finance"):
-        services.create_account(actor=personas["customer_relations"], legal_name="Sneaky Pty Ltd",
-                                xero_contact_id="X-1")
+        services.create_account(
+            actor=personas["customer_relations"], legal_name="Sneaky Pty Ltd", xero_contact_id="X-1"
+        )
     assert not Account.objects.exists()
-    steward_made = services.create_account(actor=personas["data_steward"], legal_name="Imported Pty Ltd",
-                                           xero_contact_id="X-1", reason="From the Xero export")
+    steward_made = services.create_account(
+        actor=personas["data_steward"],
+        legal_name="Imported Pty Ltd",
+        xero_contact_id="X-1",
+        reason="From the Xero export",
+    )
     assert steward_made.xero_contact_id == "X-1"
 
 
@@ -405,8 +411,13 @@ def test_an_external_id_names_one_account(personas):
 
 def test_account_field_changes_appear_in_history(personas):
     account = AccountFactory(legal_name="Old Name Pty Ltd", owner=None)
-    services.update_account(account=account, changes={"owner": personas["sales_rep"]}, expected_version=1,
-                            actor=personas["sales_manager"], reason="Territory change")
+    services.update_account(
+        account=account,
+        changes={"owner": personas["sales_rep"]},
+        expected_version=1,
+        actor=personas["sales_manager"],
+        reason="Territory change",
+    )
     changed = [c for c in account_changes(account) if c.action == "changed"]
     assert [(c.field, c.old, c.new, c.why) for c in changed] == [
         ("owner", "—", personas["sales_rep"].get_full_name(), "Territory change")

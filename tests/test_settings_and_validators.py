@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ENV")}
     environment.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -29,9 +30,15 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_settings_pass_the_deploy_check():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_ENV="production",
-                     SECRET_KEY="a-long-and-random-production-secret-key-used-only-in-this-test-0123456789",
-                     ALLOWED_HOSTS="crm.cloudcore.example")
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY="a-long-and-random-production-secret-key-used-only-in-this-test-0123456789",
+        ALLOWED_HOSTS="crm.cloudcore.example",
+    )
     assert result.returncode == 0, result.stderr + result.stdout
 
 
@@ -51,8 +58,17 @@ def test_abns_are_shown_in_groups():
 
 @pytest.mark.parametrize(
     "name",
-    ["Acme Pty Ltd", "Acme", "ACME", "Acme Pty. Limited", "ACME P/L", "Acme Proprietary Limited", "acme ltd.",
-     "The Acme Pty Ltd", "Acme Pty Ltd t/a Acme Widgets"],
+    [
+        "Acme Pty Ltd",
+        "Acme",
+        "ACME",
+        "Acme Pty. Limited",
+        "ACME P/L",
+        "Acme Proprietary Limited",
+        "acme ltd.",
+        "The Acme Pty Ltd",
+        "Acme Pty Ltd t/a Acme Widgets",
+    ],
 )
 def test_acme_variants_share_one_key(name):
     assert normalise_name(name) == "acme"
