@@ -29,7 +29,10 @@ class AccountFilter(django_filters.FilterSet):
         choices=choices.LifecycleStatus.choices, label="Status", empty_label="Any status"
     )
     product = django_filters.ModelChoiceFilter(
-        queryset=Product.objects.filter(is_active=True), method="filter_product", empty_label="Any product"
+        queryset=Product.objects.filter(is_active=True),
+        method="filter_product",
+        label="Product",
+        empty_label="Any product",
     )
     renewal_within = django_filters.NumberFilter(
         method="filter_renewal_within",

@@ -52,6 +52,11 @@ class OwnedFieldsForm(forms.ModelForm):
         for name, field in self.fields.items():
             if name in ("reason", "version"):
                 continue
+            # Model validators (non-negative values, ABN checksum) run in the form too, so
+            # errors show by the field before the service is asked.
+            if name not in self.declared_fields:
+                model_validators = self._meta.model._meta.get_field(name).validators
+                field.validators.extend(v for v in model_validators if v not in field.validators)
             rule_text = ownership.owner_label(self.instance, name)
             if ownership.owns(user, self.instance, name):
                 field.help_text = " ".join(filter(None, [str(field.help_text), ownership.sentence(rule_text)]))
@@ -168,8 +173,8 @@ class SubscriptionForm(OwnedFieldsForm):
             "tenancy_ref",
         ]
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "renewal_date": forms.DateInput(attrs={"type": "date"}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "renewal_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
     def clean(self):
@@ -186,7 +191,7 @@ class OpportunityForm(OwnedFieldsForm):
     class Meta:
         model = Opportunity
         fields = ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source"]
-        widgets = {"expected_close": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"expected_close": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 
 class ActivityForm(OwnedFieldsForm):

@@ -123,19 +123,15 @@ def diff_records(model: type[models.Model], records: list, names: dict | None = 
                 record=_record_title(model, record),
             )
             if record.history_type == "+":
-                for name in tracked:
-                    value = getattr(record, model._meta.get_field(name).attname)
-                    if value not in (None, ""):
-                        changes.append(
-                            FieldChange(
-                                **common,
-                                field=name,
-                                label=labeller.label(name),
-                                old="—",
-                                new=labeller.value(name, value),
-                                action="created",
-                            )
-                        )
+                # One row per new record, listing what it was created with.
+                initial = [
+                    f"{labeller.label(name)}: {labeller.value(name, value)}"
+                    for name in tracked
+                    if (value := getattr(record, model._meta.get_field(name).attname)) not in (None, "")
+                ]
+                changes.append(
+                    FieldChange(**common, field="", label="—", old="", new="; ".join(initial), action="created")
+                )
             elif record.history_type == "-":
                 changes.append(FieldChange(**common, field="", label="Record", old="", new="", action="deleted"))
             elif previous is not None:

@@ -333,3 +333,23 @@ def test_page_query_count_does_not_grow_with_data(client_for, personas, django_a
     counts_big = _queries_for(client, django_assert_max_num_queries, url_for(big))
     assert counts_small == counts_big
     assert Contact.objects.count() == 28
+
+
+def test_dates_are_rendered_so_a_date_input_shows_them(client_for, cc009):
+    subscription = cc009.subscriptions.get()
+    html = (
+        client_for("customer_relations")
+        .get(reverse("customers:subscription_edit", args=[cc009.code, subscription.pk]))
+        .content.decode()
+    )
+    assert 'value="2027-02-01"' in html
+
+
+def test_a_negative_contract_value_is_shown_by_the_field(client_for, cc009):
+    subscription = cc009.subscriptions.get()
+    url = reverse("customers:subscription_edit", args=[cc009.code, subscription.pk])
+    response = client_for("finance").post(url, {"annual_value": "-5", "version": 1, "reason": "typo"})
+    assert response.status_code == 400
+    assert "cannot be negative" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.annual_value == Decimal("48000.00")
