@@ -76,7 +76,8 @@ class _Labeller:
         return str(obj)
 
     def label(self, field: str) -> str:
-        return str(self.model._meta.get_field(field).verbose_name).capitalize()
+        name = str(self.model._meta.get_field(field).verbose_name)
+        return name[:1].upper() + name[1:]  # keep acronyms such as ABN and AUD
 
     def value(self, field: str, raw) -> str:
         f = self.model._meta.get_field(field)
