@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from customers import views as customer_views
 
@@ -9,7 +8,7 @@ admin.site.site_header = "CloudCore CRM — data stewardship"
 admin.site.site_title = "CloudCore CRM admin"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers:account_list"), name="home"),
+    path("", customer_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("customers.urls")),

@@ -93,6 +93,9 @@ class AccountQuerySet(models.QuerySet):
             condition |= Q(abn=digits)
         return self.filter(condition)
 
+    def owned_or_coordinated_by(self, user) -> AccountQuerySet:
+        return self.filter(Q(owner=user) | Q(relations_coordinator=user))
+
     def with_product(self, product) -> AccountQuerySet:
         return self.filter(Exists(self.live_subscriptions().filter(product=product)))
 
@@ -126,6 +129,16 @@ class ContactQuerySet(models.QuerySet):
 class SubscriptionQuerySet(models.QuerySet):
     def live(self) -> SubscriptionQuerySet:
         return self.filter(status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING])
+
+    def renewing_for(self, user, *, days: int, today: dt.date | None = None) -> SubscriptionQuerySet:
+        """Renewals due within `days` (or overdue) on accounts the user owns or coordinates."""
+        today = today or timezone.localdate()
+        return (
+            self.filter(Q(account__owner=user) | Q(account__relations_coordinator=user))
+            .filter(renewal_date__lte=today + dt.timedelta(days=days))
+            .select_related("account", "product")
+            .order_by("renewal_date")
+        )
 
 
 class OpportunityQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from customers import ownership, services
@@ -20,6 +21,22 @@ from customers.history import account_changes
 from customers.models import Account, Activity, Contact, Opportunity, Subscription
 
 SEARCH_LIMIT = 20
+HOME_LIST_LENGTH = 10
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The start page: my accounts, their renewals, my open deals, and other apps' panels
+    (alerts for the account owner)."""
+    user = request.user
+    context = {
+        "my_accounts": Account.objects.for_list().owned_or_coordinated_by(user)[:HOME_LIST_LENGTH],
+        "renewals": Subscription.objects.live().renewing_for(user, days=90)[:HOME_LIST_LENGTH],
+        "today": timezone.localdate(),
+        "opportunities": Opportunity.objects.open()
+        .filter(owner=user)
+        .select_related("account", "product")[:HOME_LIST_LENGTH],
+    }
+    return render(request, "customers/home.html", context)
 
 
 def account_list(request: HttpRequest) -> HttpResponse:
@@ -91,6 +108,7 @@ def _edit(
     save,
     title: str,
     form_kwargs: dict[str, Any] | None = None,
+    panel_slot: str = "",
 ) -> HttpResponse:
     """GET shows the ownership-aware form; POST calls `save(form)` (a service call).
 
@@ -116,7 +134,7 @@ def _edit(
     else:
         form = form_class(**form_kwargs)
         status = 200
-    context = {"form": form, "account": account, "title": title, "instance": instance}
+    context = {"form": form, "account": account, "title": title, "instance": instance, "panel_slot": panel_slot}
     return render(request, "customers/edit_form.html", context, status=status)
 
 
@@ -248,6 +266,7 @@ def opportunity_add(request: HttpRequest, code: str) -> HttpResponse:
         form_class=OpportunityForm,
         account=account,
         title=f"New opportunity with {account.display_name}",
+        panel_slot="opportunity_form",
         save=lambda form: services.create_opportunity(
             account=account, actor=request.user, reason=form.cleaned_data["reason"], **form.changes()
         ),
@@ -264,6 +283,7 @@ def opportunity_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         form_class=OpportunityForm,
         account=account,
         title=f"Edit opportunity {opportunity.name}",
+        panel_slot="opportunity_form",
         save=lambda form: services.update_opportunity(
             opportunity=opportunity, changes=form.changes(), actor=request.user, reason=form.cleaned_data["reason"]
         ),

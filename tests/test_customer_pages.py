@@ -353,3 +353,18 @@ def test_a_negative_contract_value_is_shown_by_the_field(client_for, cc009):
     assert "cannot be negative" in response.content.decode()
     subscription.refresh_from_db()
     assert subscription.annual_value == Decimal("48000.00")
+
+
+def test_home_shows_my_renewals_and_open_deals(client_for, cc009, personas):
+    html = client_for("sales_rep").get(reverse("home")).content.decode()
+    assert "Meridian Health Partners" in html
+    assert "Analytics Pro upsell" in html
+    assert "1 Feb 2027" in html or "renews" in html
+
+
+def test_home_query_count_does_not_grow_with_data(client_for, personas, django_assert_max_num_queries):
+    client = client_for("sales_rep")
+    _populate(2, personas)
+    small = _queries_for(client, django_assert_max_num_queries, reverse("home"))
+    _populate(12, personas)
+    assert _queries_for(client, django_assert_max_num_queries, reverse("home")) == small

@@ -8,9 +8,9 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def test_a_demo_role_logs_in_and_lands_on_customers(client, personas):
+def test_a_demo_role_logs_in_and_lands_on_home(client, personas):
     response = client.post(reverse("login"), {"username": "finance", "password": "cloudcore-demo"})
-    assert response.status_code == 302 and response["Location"] == reverse("customers:account_list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, personas):
