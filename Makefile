@@ -22,7 +22,7 @@ run: $(STAMP)
 
 ## make test: install and run the whole suite (PostgreSQL when DATABASE_URL is set).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from cloudcore_crm.lib.env import env_bool, env_int, env_list, env_str
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "axes",
     "cloudcore_crm",
     "customers",
+    "migration",
+    "support_bridge",
 ]
 
 MIDDLEWARE = [
@@ -181,9 +184,47 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 
 # --- Application ---------------------------------------------------------------------
+# History "why" is free text: an import names its run, file and row, which can pass the
+# default 100-character column (PostgreSQL refuses; SQLite would silently keep it).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Demo users (one per role) are only ever created outside production.
 DEMO_PASSWORD = "cloudcore-demo"
 CUSTOMER_LIST_PAGE_SIZE = env_int("CUSTOMER_LIST_PAGE_SIZE", 50)
+# Uploaded legacy files wait here between a dry run and its confirmation.
+IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", str(BASE_DIR / "var" / "imports"))
+
+# --- Support bridge (helpdesk integration, churn risk) ---------------------------------
+# Webhook signing secrets, comma-separated: during a rotation both old and new are accepted.
+SUPPORT_WEBHOOK_SECRETS = env_list("SUPPORT_WEBHOOK_SECRETS")
+# Tokens the helpdesk sends (Authorization: Token <t>) to call /api/support/lookup.
+SUPPORT_LOOKUP_API_TOKENS = env_list("SUPPORT_LOOKUP_API_TOKENS")
+# Exports write local times without an offset; read them in the helpdesk's zone.
+SUPPORT_HELPDESK_TIME_ZONE = env_str("SUPPORT_HELPDESK_TIME_ZONE", "Australia/Perth")
+# The webhook reads at most 1 MB itself (413 beyond), so Django's 2.5 MB
+# DATA_UPLOAD_MAX_MEMORY_SIZE default stays as it is.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")  # links in alert emails
+CHURN_RISK_WEIGHTS = {
+    "ticket_volume": env_int("CHURN_RISK_WEIGHT_TICKET_VOLUME", 30),
+    "satisfaction_level": env_int("CHURN_RISK_WEIGHT_SATISFACTION_LEVEL", 20),
+    "satisfaction_trend": env_int("CHURN_RISK_WEIGHT_SATISFACTION_TREND", 20),
+    "open_high_priority": env_int("CHURN_RISK_WEIGHT_OPEN_HIGH_PRIORITY", 15),
+    "renewal_soon": env_int("CHURN_RISK_WEIGHT_RENEWAL_SOON", 10),
+    "billing_discrepancy": env_int("CHURN_RISK_WEIGHT_BILLING_DISCREPANCY", 10),
+    "no_recent_contact": env_int("CHURN_RISK_WEIGHT_NO_RECENT_CONTACT", 10),
+}
+CHURN_RISK_BANDS = {"high": 60, "medium": 30}  # score at or above which a band starts
+CELERY_BEAT_SCHEDULE = {
+    "support-bridge-nightly-risk": {
+        "task": "support_bridge.tasks.recompute_risk_nightly",
+        "schedule": crontab(hour=2, minute=15),  # CELERY_TIMEZONE, after the day's tickets
+        "options": {"expires": 60 * 60 * 6},
+    },
+    "customers-nightly-duplicate-scan": {
+        "task": "customers.tasks.scan_duplicates",
+        "schedule": crontab(hour=1, minute=30),  # before the day starts; the queue is ready for stewards
+        "options": {"expires": 60 * 60 * 6},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -13,5 +13,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("customers.urls")),
     path("search/", customer_views.search, name="search"),
+    path("migration/", include("migration.urls")),
+    path("support/", include("support_bridge.urls")),
+    path("api/support/", include("support_bridge.api_urls")),
     path("admin/", admin.site.urls),
 ]

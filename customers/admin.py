@@ -11,7 +11,19 @@ from simple_history.admin import SimpleHistoryAdmin
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import ownership, services
 from customers.errors import ConflictError, OwnershipError
-from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Product, Subscription
+from customers.models import (
+    Account,
+    AccountAlias,
+    AccountMerge,
+    Activity,
+    Contact,
+    ContactDuplicateCandidate,
+    ContactMerge,
+    DuplicateCandidate,
+    Opportunity,
+    Product,
+    Subscription,
+)
 
 
 class StewardChangeForm(forms.ModelForm):
@@ -136,3 +148,53 @@ class ProductAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class StewardReadOnlyAdmin(admin.ModelAdmin):
+    """The duplicate queue and merge records, for stewards to browse: read-only, because
+    reviews, merges and undos go through the review pages (and their services)."""
+
+    def has_module_permission(self, request):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(StewardReadOnlyAdmin):
+    list_display = ["account_a", "account_b", "score", "status", "reviewed_by", "reviewed_at"]
+    list_filter = ["status"]
+    search_fields = ["account_a__code", "account_b__code", "account_a__legal_name", "account_b__legal_name"]
+    list_select_related = ["account_a", "account_b", "reviewed_by"]
+
+
+@admin.register(ContactDuplicateCandidate)
+class ContactDuplicateCandidateAdmin(StewardReadOnlyAdmin):
+    list_display = ["contact_a", "contact_b", "score", "status", "reviewed_by", "reviewed_at"]
+    list_filter = ["status"]
+    search_fields = ["contact_a__email", "contact_b__email", "contact_a__last_name"]
+    list_select_related = ["contact_a", "contact_b", "reviewed_by"]
+
+
+@admin.register(AccountMerge)
+class AccountMergeAdmin(StewardReadOnlyAdmin):
+    list_display = ["duplicate", "survivor", "merged_by", "merged_at", "undone_at"]
+    search_fields = ["duplicate__code", "survivor__code", "reason"]
+    list_select_related = ["duplicate", "survivor", "merged_by"]
+
+
+@admin.register(ContactMerge)
+class ContactMergeAdmin(StewardReadOnlyAdmin):
+    list_display = ["duplicate", "survivor", "merged_by", "merged_at", "undone_at"]
+    search_fields = ["duplicate__email", "survivor__email", "reason"]
+    list_select_related = ["duplicate", "survivor", "merged_by"]

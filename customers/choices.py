@@ -106,3 +106,13 @@ class AliasKind(models.TextChoices):
     LEGACY_CODE = "legacy_code", "Legacy code"
     XERO_CONTACT = "xero_contact", "Xero contact id"
     HELPDESK_ORG = "helpdesk_org", "Helpdesk organisation id"
+    ABN = "abn", "ABN"
+
+
+class DuplicateStatus(models.TextChoices):
+    """Where a candidate pair stands in the data stewards' review queue."""
+
+    OPEN = "open", "Open"
+    MERGED = "merged", "Merged"
+    NOT_DUPLICATE = "not_duplicate", "Not a duplicate"
+    SUPERSEDED = "superseded", "Superseded"  # one side was merged into a third record

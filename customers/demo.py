@@ -1,10 +1,11 @@
 """The CloudCore Networks demo world behind `manage.py seed_demo`.
 
-A Perth + Sydney IT company with ~500 Australian SME clients, built in two steps:
-`plan_world` draws every fact from `random.Random(seed)` (pure, no database), and
-`load_world` writes the plan through `customers.services`, so every row has the history a
-real edit would have. Dates are drawn relative to `today`, so the same seed on the same day
-gives the same world, and every day's world has renewals due in the next 90 days.
+A Perth + Sydney IT company with ~500 Australian SME clients. `plan_world` draws every
+fact from `random.Random(seed)` (pure, no database); `migration.legacy_estate` renders the
+plan as the legacy stores and `migration.demo` imports them and adds what they lack, so
+every row has the history and provenance a real import would give it. Dates are drawn
+relative to `today`, so the same seed on the same day gives the same world, and every
+day's world has renewals due in the next 90 days.
 
 All contact details are fictional: domains end in `.example` (RFC 2606) and phone numbers
 come from the 5550 / 7010 blocks and the 0491 57x mobiles also used by the shared samples.
@@ -24,7 +25,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db import transaction
 from django.utils import timezone
 
 from cloudcore_crm.roles import (
@@ -38,10 +38,8 @@ from cloudcore_crm.roles import (
     SALES_REP,
     SUPPORT_AGENT,
 )
-from customers import services
 from customers.choices import (
     ActivityKind,
-    AliasKind,
     AustralianState,
     Industry,
     LifecycleStatus,
@@ -53,7 +51,7 @@ from customers.choices import (
     SubscriptionStatus,
 )
 from customers.matching import normalise_name
-from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Product, Subscription
+from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Subscription
 from customers.validators import ABN_WEIGHTS
 
 DEFAULT_SEED = 2026
@@ -1172,12 +1170,15 @@ def _fixed_contacts(number: int) -> list[ContactPlan] | None:
     return None
 
 
-def plan_world(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> list[AccountPlan]:
-    """The whole customer world as plain data: the same seed and day give the same plans."""
+def plan_world(
+    *, seed: int = DEFAULT_SEED, today: dt.date | None = None, count: int = ACCOUNT_COUNT
+) -> list[AccountPlan]:
+    """The whole customer world as plain data: the same seed and day give the same plans.
+    `count` grows the world for benchmarks (the legacy estate generator uses it)."""
     w = _World(seed, today or timezone.localdate())
     w.reserve(names=RESERVED_NAMES, abns=(ACME_ABN, "19603456784"), phones=RESERVED_PHONES)
     plans = []
-    for number in range(1, ACCOUNT_COUNT + 1):
+    for number in range(1, count + 1):
         plan = _account(w, number, _fixed_identity(w, number), _fixed_contacts(number))
         if number == MERIDIAN:
             _meridian(w, plan)
@@ -1227,86 +1228,6 @@ def ensure_demo_users() -> tuple[dict[str, AbstractBaseUser], int]:
     return users, created
 
 
-def load_world(plans: list[AccountPlan], users: dict[str, AbstractBaseUser]) -> None:
-    """Write the plans through the services. The steward creates the records (its override
-    covers fields owned by Finance and Provisioning); reps open their own deals and staff
-    log their own timeline entries."""
-    steward = users[DATA_STEWARD]
-    products = Product.objects.in_bulk(field_name="code")
-    for plan in plans:
-        account = services.create_account(
-            actor=steward,
-            reason=REASON,
-            number=plan.number,
-            owner=users[plan.owner],
-            relations_coordinator=users[plan.coordinator] if plan.coordinator else None,
-            **plan.fields,
-        )
-        contacts: list[Contact] = [
-            services.create_contact(
-                account=account,
-                actor=steward,
-                reason=REASON,
-                first_name=c.first_name,
-                last_name=c.last_name,
-                title=c.title,
-                email=c.email,
-                phone=c.phone,
-                is_primary=c.is_primary,
-            )
-            for c in plan.contacts
-        ]
-        for s in plan.subscriptions:
-            services.create_subscription(
-                account=account,
-                actor=steward,
-                reason=REASON,
-                product=products[s.product],
-                seats=s.seats,
-                annual_value=s.annual_value,
-                start_date=s.start_date,
-                term_months=s.term_months,
-                renewal_date=s.renewal_date,
-                status=s.status,
-                tenancy_ref=s.tenancy_ref,
-            )
-        for o in plan.opportunities:
-            rep = users[o.owner]
-            services.create_opportunity(
-                account=account,
-                actor=rep,
-                reason=REASON,
-                owner=rep,
-                name=o.name,
-                kind=o.kind,
-                product=products[o.product] if o.product else None,
-                stage=o.stage,
-                amount=o.amount,
-                expected_close=o.expected_close,
-                source=o.source,
-            )
-        for a in plan.activities:
-            services.log_activity(
-                account=account,
-                actor=users[a.actor],
-                kind=a.kind,
-                summary=a.summary,
-                detail=a.detail,
-                contact=contacts[a.contact] if a.contact is not None else None,
-                occurred_at=a.occurred_at,
-                reason=REASON,
-            )
-        for alias in plan.aliases:
-            services.add_alias(
-                account=account,
-                kind=AliasKind.NAME,
-                value=alias.value,
-                source=alias.source,
-                actor=steward,
-                reason=REASON,
-            )
-
-
 def world_counts() -> dict[str, int]:
     return {
         "accounts": Account.objects.count(),
@@ -1316,21 +1237,6 @@ def world_counts() -> dict[str, int]:
         "activities": Activity.objects.count(),
         "aliases": AccountAlias.objects.count(),
     }
-
-
-def seed_demo(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> SeedResult:
-    """Create the demo logins and, on a database without customers, the customer world.
-
-    Idempotent: a second run finds the users and the accounts and writes nothing. Any
-    existing account counts, so demo clients are never mixed into real ones. One
-    transaction, which also makes SQLite fast (one commit instead of thousands).
-    """
-    with transaction.atomic():
-        users, created = ensure_demo_users()
-        if Account.objects.exists():
-            return SeedResult(users_created=created, world_loaded=False, counts=world_counts())
-        load_world(plan_world(seed=seed, today=today), users)
-    return SeedResult(users_created=created, world_loaded=True, counts=world_counts())
 
 
 def summary_lines(result: SeedResult, *, seed: int) -> list[str]:

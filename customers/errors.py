@@ -50,3 +50,8 @@ class ConflictError(DomainError):
             + "; ".join(parts)
             + ". Your changes were not saved; review them and save again."
         )
+
+
+class MergeError(DomainError):
+    """A merge or its undo cannot go ahead (same record, already merged, changed meanwhile,
+    outside the undo window...). Nothing was changed."""

@@ -131,10 +131,31 @@ class AccountForm(OwnedFieldsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.duplicate_matches: list = []
         if self.instance.pk:
             self.fields["billing_contact"].queryset = Contact.objects.filter(account=self.instance)
         else:
             self.fields["billing_contact"].queryset = Contact.objects.none()
+            # Shown with the "looks like an existing customer" warning, to create anyway.
+            self.fields["create_anyway"] = forms.BooleanField(
+                label="Create anyway: this is a different customer", required=False
+            )
+
+    def changes(self) -> dict:
+        changes = super().changes()
+        changes.pop("create_anyway", None)
+        return changes
+
+    def match_fields(self) -> dict:
+        """What the duplicate matcher compares a new customer on."""
+        data = self.cleaned_data
+        return {
+            "name": data.get("legal_name", ""),
+            "trading_name": data.get("trading_name", ""),
+            "abn": data.get("abn", ""),
+            "phone": data.get("phone", ""),
+            "state": data.get("state", ""),
+        }
 
     def clean_abn(self):
         abn = clean_abn(self.cleaned_data.get("abn", ""))
@@ -206,3 +227,90 @@ class ActivityForm(OwnedFieldsForm):
         self.fields["kind"].choices = [
             c for c in self.fields["kind"].choices if c[0] in ("note", "call", "email", "meeting")
         ]
+
+
+class MergeForm(forms.Form):
+    """Review one candidate pair: which record survives, whose value survives for each
+    field that differs, and why. Carries the versions the steward saw, so a merge that
+    races an edit is refused rather than losing it."""
+
+    survivor = forms.ChoiceField(label="Keep", widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        help_text="Shown in History and on the merge record: why these are one record.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. same client entered by Sales and Finance"}),
+    )
+    version_a = forms.IntegerField(widget=forms.HiddenInput)
+    version_b = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, a, b, fields: list[str], label, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.a, self.b, self.field_names = a, b, fields
+        self.fields["survivor"].choices = [("a", label(a)), ("b", label(b))]
+        self.fields["survivor"].initial = "a"
+        self.fields["version_a"].initial, self.fields["version_b"].initial = a.version, b.version
+        self.differing: list[str] = []
+        self.same: list[tuple[str, str]] = []
+        for name in fields:
+            model_field = a._meta.get_field(name)
+            value_a, value_b = _shown(a, name), _shown(b, name)
+            if getattr(a, model_field.attname) == getattr(b, model_field.attname):
+                self.same.append((_label(model_field), value_a))
+                continue
+            self.differing.append(name)
+            self.fields[f"keep_{name}"] = forms.ChoiceField(
+                label=_label(model_field),
+                choices=[("a", value_a or "(blank)"), ("b", value_b or "(blank)")],
+                widget=forms.RadioSelect,
+                initial="b" if not value_a and value_b else "a",
+            )
+
+    def rows(self) -> list[dict]:
+        rows = []
+        for name in self.differing:
+            bound = self[f"keep_{name}"]
+            radios = list(bound)
+            rows.append({"label": bound.label, "a": radios[0], "b": radios[1], "errors": bound.errors})
+        return rows
+
+    def merge_arguments(self) -> dict:
+        """survivor, duplicate (with the versions the steward saw) and per-field choices."""
+        keep_a = self.cleaned_data["survivor"] == "a"
+        survivor, duplicate = (self.a, self.b) if keep_a else (self.b, self.a)
+        survivor.version = self.cleaned_data["version_a" if keep_a else "version_b"]
+        duplicate.version = self.cleaned_data["version_b" if keep_a else "version_a"]
+        survivor_side = "a" if keep_a else "b"
+        choices = {
+            name: "survivor" if self.cleaned_data[f"keep_{name}"] == survivor_side else "duplicate"
+            for name in self.differing
+        }
+        return {"survivor": survivor, "duplicate": duplicate, "choices": choices}
+
+
+class UndoMergeForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        help_text="Shown in History: why the merge was wrong.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. two franchisees, not one client"}),
+    )
+
+
+def _label(model_field) -> str:
+    name = str(model_field.verbose_name)
+    return name[:1].upper() + name[1:]
+
+
+def _shown(instance, name: str) -> str:
+    model_field = instance._meta.get_field(name)
+    value = getattr(instance, name)
+    if value in (None, ""):
+        return ""
+    if model_field.is_relation:
+        return value.get_full_name() or value.username if hasattr(value, "get_full_name") else str(value)
+    if model_field.choices:
+        return str(getattr(instance, f"get_{name}_display")())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

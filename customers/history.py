@@ -158,20 +158,34 @@ def diff_records(model: type[models.Model], records: list, names: dict | None = 
 
 
 def account_changes(account, *, limit: int = HISTORY_LIMIT) -> list[FieldChange]:
-    """Every field change on the customer and its related records, newest first."""
+    """Every field change on the customer and its related records, newest first.
+
+    Accounts merged into this one are included, so their history stays readable here.
+    """
     from customers.models import Account, AccountAlias, Contact, Opportunity, Subscription
 
+    ids = [account.pk, *Account.objects.merged_chain_ids(account)]
     sources = [
-        (Account, Account.history.filter(id=account.pk)),
-        (Contact, Contact.history.filter(account_id=account.pk)),
-        (Subscription, Subscription.history.filter(account_id=account.pk)),
-        (Opportunity, Opportunity.history.filter(account_id=account.pk)),
-        (AccountAlias, AccountAlias.history.filter(account_id=account.pk)),
+        (Account, Account.history.filter(id__in=ids)),
+        (Contact, Contact.history.filter(account_id__in=ids)),
+        (Subscription, Subscription.history.filter(account_id__in=ids)),
+        (Opportunity, Opportunity.history.filter(account_id__in=ids)),
+        (AccountAlias, AccountAlias.history.filter(account_id__in=ids)),
     ]
     changes: list[FieldChange] = []
     names: dict = {}
     for model, history in sources:
         records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
+        if model is Account:
+            merged: dict[int, list] = defaultdict(list)
+            for record in records:
+                if record.id != account.pk:
+                    merged[record.id].append(record)
+            records = [r for r in records if r.id == account.pk]
+            for merged_records in merged.values():
+                for change in diff_records(model, merged_records, names):
+                    change.record = f"Merged account {merged_records[0].code}"
+                    changes.append(change)
         changes.extend(diff_records(model, records, names))
     changes.sort(key=lambda c: c.when, reverse=True)
     return changes

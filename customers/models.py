@@ -2,14 +2,17 @@
 
 Every model here holds customer facts and so keeps per-field history. Writes go through
 `customers.services`, which checks field ownership, optimistic concurrency (`version`)
-and sets the change reason.
+and sets the change reason. The duplicate queue and merge records at the end are audit
+records in their own right (who reviewed or merged what, when and why).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -22,7 +25,10 @@ from customers.matching import alias_key, normalise_name, phone_digits
 from customers.querysets import (
     AccountQuerySet,
     ActivityQuerySet,
+    ContactDuplicateCandidateQuerySet,
     ContactQuerySet,
+    DuplicateCandidateQuerySet,
+    MergeQuerySet,
     OpportunityQuerySet,
     SubscriptionQuerySet,
 )
@@ -81,6 +87,17 @@ class Account(models.Model):
     billing_contact = models.ForeignKey(
         "Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="billed_accounts"
     )
+    # Digits of `phone` in national form, for exact-phone duplicate look-ups.
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False, db_index=True, db_default="")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="merged_accounts",
+        help_text="Set when this record was merged into another; its code then redirects there.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -102,6 +119,7 @@ class Account(models.Model):
 
     def save(self, *args, **kwargs):
         self.normalised_name = normalise_name(self.legal_name)
+        self.phone_digits = phone_digits(self.phone)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -123,6 +141,15 @@ class Contact(models.Model):
     phone = models.CharField(max_length=20, blank=True, validators=[phone_validator])
     phone_digits = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     is_primary = models.BooleanField("primary contact", default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="merged_contacts",
+        help_text="Set when this person was merged into another contact record.",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -162,6 +189,9 @@ class Product(models.Model):
         return self.name
 
 
+LIVE = Q(status__in=[choices.SubscriptionStatus.ACTIVE, choices.SubscriptionStatus.PENDING])
+
+
 class Subscription(models.Model):
     """One account's subscription to one product or service line, for one term."""
 
@@ -197,7 +227,13 @@ class Subscription(models.Model):
                 name="subscription_renewal_after_start",
             ),
         ]
-        indexes = [models.Index(fields=["product", "status"])]
+        indexes = [
+            models.Index(fields=["product", "status"]),
+            # The customer list's product and renewal-window filters read only live rows:
+            # these partial indexes answer them without touching the table.
+            models.Index(fields=["product", "account"], condition=LIVE, name="subscription_live_product"),
+            models.Index(fields=["renewal_date", "account"], condition=LIVE, name="subscription_live_renewal"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product} for {self.account.code}"
@@ -304,3 +340,146 @@ class AccountAlias(models.Model):
     def save(self, *args, **kwargs):
         self.normalised_value = alias_key(self.kind, self.value)
         super().save(*args, **kwargs)
+
+
+# --- Duplicates -----------------------------------------------------------------------
+
+
+class CandidateBase(models.Model):
+    """A pair of records that look like one, waiting in the data stewards' queue.
+
+    `a` has the lower id, so a pair is stored once whichever way it was found; a pair
+    marked "not a duplicate" keeps its row and is never proposed again.
+    """
+
+    score = models.PositiveSmallIntegerField(help_text="0-100: how sure the matcher is.")
+    evidence = models.JSONField(default=list, help_text="Why the pair was proposed, in words.")
+    status = models.CharField(
+        max_length=14, choices=choices.DuplicateStatus.choices, default=choices.DuplicateStatus.OPEN
+    )
+    found_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(default=timezone.now, help_text="When a scan last proposed this pair.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class DuplicateCandidate(CandidateBase):
+    """Two accounts that may be one client (found by the scan or by hand)."""
+
+    account_a = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    account_b = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+
+    SIDES = ("account_a", "account_b")
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account_a", "account_b"], name="duplicate_pair_once"),
+            models.CheckConstraint(condition=Q(account_a__lt=F("account_b")), name="duplicate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-score", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_a_id} ~ {self.account_b_id} ({self.score})"
+
+
+class ContactDuplicateCandidate(CandidateBase):
+    """Two contact records that may be one person (same email, or same name at one account)."""
+
+    contact_a = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    contact_b = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+
+    SIDES = ("contact_a", "contact_b")
+    objects = ContactDuplicateCandidateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact_a", "contact_b"], name="contact_duplicate_pair_once"),
+            models.CheckConstraint(condition=Q(contact_a__lt=F("contact_b")), name="contact_duplicate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-score", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact_a_id} ~ {self.contact_b_id} ({self.score})"
+
+
+class MergeBase(models.Model):
+    """One merge: who, when, why, where each surviving value came from, which rows moved,
+    and the values needed to undo it exactly within `UNDO_DAYS`."""
+
+    UNDO_DAYS = 30
+
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now, editable=False)
+    reason = models.CharField(max_length=300)
+    # {field: {"label": "Legal name", "from": the record the value came from, "value": shown value}}
+    provenance = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    survivor_before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # raw values the merge replaced
+    survivor_after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    duplicate_values = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # every field, as it was
+    # [{"model": "customers.contact", "label": "contacts", "field": "account", "pks": [...]}, ...]
+    moved = models.JSONField(default=list)
+    added_aliases = models.JSONField(default=list)  # AccountAlias ids the merge created
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undo_reason = models.CharField(max_length=300, blank=True)
+
+    objects = MergeQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def undo_until(self):
+        return self.merged_at + dt.timedelta(days=self.UNDO_DAYS)
+
+    @property
+    def can_undo(self) -> bool:
+        return self.undone_at is None and timezone.now() < self.undo_until
+
+    @property
+    def moved_count(self) -> int:
+        return sum(len(entry["pks"]) for entry in self.moved)
+
+
+class AccountMerge(MergeBase):
+    """A duplicate account merged into a survivor; the duplicate's code now redirects."""
+
+    survivor = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    duplicate = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    candidate = models.ForeignKey(
+        DuplicateCandidate, null=True, blank=True, on_delete=models.SET_NULL, related_name="merges"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        indexes = [models.Index(fields=["survivor", "-merged_at"])]
+
+    def __str__(self) -> str:
+        return f"Merge #{self.pk}: {self.duplicate_id} into {self.survivor_id}"
+
+
+class ContactMerge(MergeBase):
+    """A duplicate contact merged into a survivor contact."""
+
+    survivor = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    duplicate = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    candidate = models.ForeignKey(
+        ContactDuplicateCandidate, null=True, blank=True, on_delete=models.SET_NULL, related_name="merges"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Contact merge #{self.pk}: {self.duplicate_id} into {self.survivor_id}"

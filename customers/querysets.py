@@ -12,10 +12,11 @@ from django.db.models import Exists, Min, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from customers.choices import OpportunityStage, SubscriptionStatus
+from customers.choices import DuplicateStatus, OpportunityStage, SubscriptionStatus
 from customers.matching import normalise_name, phone_digits
 
 TIMELINE_LENGTH = 20
+ALIAS_MATCH_LIMIT = 1000
 _CODE_RE = re.compile(r"^cc\d+$", re.IGNORECASE)
 
 
@@ -28,7 +29,46 @@ def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+_RELATED_COUNTS = (
+    ("contact", "Contact"),
+    ("subscription", "Subscription"),
+    ("opportunity", "Opportunity"),
+    ("activity", "Activity"),
+    ("alias", "AccountAlias"),
+)
+
+
+def _count(model: type[models.Model], field: str) -> Coalesce:
+    """COUNT of `model` rows pointing at the outer row, as a correlated subquery."""
+    rows = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field)
+    return Coalesce(
+        Subquery(rows.annotate(n=models.Count("pk")).values("n"), output_field=models.IntegerField()),
+        models.Value(0),
+    )
+
+
 class AccountQuerySet(models.QuerySet):
+    def active_records(self) -> AccountQuerySet:
+        """Accounts that were not merged into another (a merged code redirects instead)."""
+        return self.filter(merged_into__isnull=True)
+
+    def merged_chain_ids(self, account) -> list[int]:
+        """Ids of every account merged into `account`, directly or through another merge
+        (one query per level; chains are rarely more than one deep)."""
+        found: list[int] = []
+        level = [account.pk]
+        while level:
+            level = list(self.filter(merged_into__in=level).values_list("pk", flat=True))
+            found.extend(level)
+        return found
+
+    def for_merge_review(self) -> AccountQuerySet:
+        """Two accounts side by side: people joined, related rows counted (fixed queries)."""
+        counts = {f"{name}_count": _count(_model(model), "account") for name, model in _RELATED_COUNTS}
+        return (
+            self.select_related("owner", "relations_coordinator", "billing_contact").annotate(**counts).order_by("pk")
+        )
+
     def live_subscriptions(self) -> models.QuerySet:
         return _model("Subscription").objects.filter(
             account=OuterRef("pk"), status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
@@ -45,9 +85,13 @@ class AccountQuerySet(models.QuerySet):
             .annotate(first=Min("renewal_date"))
             .values("first")
         )
-        return self.select_related("owner", "relations_coordinator").annotate(
-            contract_value=Coalesce(Subquery(value), models.Value(0), output_field=models.DecimalField()),
-            next_renewal=Subquery(next_renewal, output_field=models.DateField()),
+        return (
+            self.active_records()
+            .select_related("owner", "relations_coordinator")
+            .annotate(
+                contract_value=Coalesce(Subquery(value), models.Value(0), output_field=models.DecimalField()),
+                next_renewal=Subquery(next_renewal, output_field=models.DateField()),
+            )
         )
 
     def for_360(self) -> AccountQuerySet:
@@ -59,7 +103,7 @@ class AccountQuerySet(models.QuerySet):
             _model("Contact"),
         )
         return self.select_related("owner", "relations_coordinator", "billing_contact").prefetch_related(
-            Prefetch("contacts", queryset=Contact.objects.all()),
+            Prefetch("contacts", queryset=Contact.objects.active_records()),
             Prefetch("subscriptions", queryset=Subscription.objects.select_related("product")),
             Prefetch(
                 "opportunities",
@@ -78,20 +122,26 @@ class AccountQuerySet(models.QuerySet):
         """Accounts matching a client code, ABN, legal or trading name, or a known alias."""
         text = (text or "").strip()
         if not text:
-            return self
+            return self.active_records()
         condition = Q(legal_name__icontains=text) | Q(trading_name__icontains=text)
         key = normalise_name(text)
         if key:
             condition |= Q(normalised_name__contains=key)
-            condition |= Q(
-                pk__in=_model("AccountAlias").objects.filter(normalised_value__contains=key).values("account_id")
+            # The alias ids are fetched first (one small query): inside the OR as a subquery
+            # PostgreSQL would scan every account instead of combining the trigram indexes.
+            alias_ids = list(
+                _model("AccountAlias")
+                .objects.filter(normalised_value__contains=key)
+                .values_list("account_id", flat=True)[:ALIAS_MATCH_LIMIT]
             )
+            if alias_ids:
+                condition |= Q(pk__in=alias_ids)
         if _CODE_RE.match(text):
-            condition |= Q(code__iexact=text)
+            condition |= Q(code=text.upper())  # codes are stored upper case; UPPER(code) would scan
         digits = _digits(text)
         if len(digits) == 11:
             condition |= Q(abn=digits)
-        return self.filter(condition)
+        return self.active_records().filter(condition)
 
     def owned_or_coordinated_by(self, user) -> AccountQuerySet:
         return self.filter(Q(owner=user) | Q(relations_coordinator=user))
@@ -108,6 +158,16 @@ class AccountQuerySet(models.QuerySet):
 
 
 class ContactQuerySet(models.QuerySet):
+    def for_merge_review(self) -> ContactQuerySet:
+        """Two contacts side by side, with their accounts and activity counts."""
+        return (
+            self.select_related("account").annotate(activity_count=_count(_model("Activity"), "contact")).order_by("pk")
+        )
+
+    def active_records(self) -> ContactQuerySet:
+        """Contacts that were not merged into another contact."""
+        return self.filter(merged_into__isnull=True)
+
     def search(self, text: str) -> ContactQuerySet:
         """Contacts by name ('Jane', 'Jane Citizen'), email or phone digits."""
         text = (text or "").strip()
@@ -120,7 +180,7 @@ class ContactQuerySet(models.QuerySet):
         digits = phone_digits(text)
         if len(digits) >= 6:
             condition |= Q(phone_digits__contains=digits)
-        return self.filter(condition)
+        return self.active_records().filter(condition, account__merged_into__isnull=True)
 
     def for_search(self) -> ContactQuerySet:
         return self.select_related("account")
@@ -149,3 +209,26 @@ class OpportunityQuerySet(models.QuerySet):
 class ActivityQuerySet(models.QuerySet):
     def timeline(self) -> ActivityQuerySet:
         return self.select_related("actor", "contact")
+
+
+class DuplicateCandidateQuerySet(models.QuerySet):
+    def open(self) -> DuplicateCandidateQuerySet:
+        return self.filter(status=DuplicateStatus.OPEN)
+
+    def for_queue(self) -> DuplicateCandidateQuerySet:
+        """Open account pairs, most certain first, with both accounts joined."""
+        return self.open().select_related("account_a", "account_b").order_by("-score", "pk")
+
+
+class ContactDuplicateCandidateQuerySet(DuplicateCandidateQuerySet):
+    def for_queue(self) -> ContactDuplicateCandidateQuerySet:
+        """Open contact pairs, most certain first, with both contacts and their accounts joined."""
+        return self.open().select_related("contact_a__account", "contact_b__account").order_by("-score", "pk")
+
+
+class MergeQuerySet(models.QuerySet):
+    def undoable(self, *, now: dt.datetime | None = None) -> MergeQuerySet:
+        """Merges not yet undone and still inside the undo window."""
+        now = now or timezone.now()
+        days = self.model.UNDO_DAYS
+        return self.filter(undone_at__isnull=True, merged_at__gt=now - dt.timedelta(days=days))

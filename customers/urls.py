@@ -7,6 +7,13 @@ app_name = "customers"
 urlpatterns = [
     path("", views.account_list, name="account_list"),
     path("add/", views.account_add, name="account_add"),
+    # Before "<str:code>/", which would otherwise read "duplicates" as a client code.
+    path("duplicates/", views.duplicate_list, name="duplicate_list"),
+    path("duplicates/scan/", views.duplicate_scan, name="duplicate_scan"),
+    path("duplicates/<int:pk>/", views.duplicate_detail, name="duplicate_detail"),
+    path("duplicates/contacts/<int:pk>/", views.contact_duplicate_detail, name="contact_duplicate_detail"),
+    path("duplicates/merges/<int:pk>/", views.merge_detail, name="merge_detail"),
+    path("duplicates/contact-merges/<int:pk>/", views.contact_merge_detail, name="contact_merge_detail"),
     path("<str:code>/", views.account_detail, name="account_detail"),
     path("<str:code>/edit/", views.account_edit, name="account_edit"),
     path("<str:code>/history/", views.account_history, name="account_history"),

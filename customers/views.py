@@ -8,17 +8,39 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import ownership, services
-from customers.errors import ConflictError, OwnershipError
+from customers.dedupe import find_matches
+from customers.errors import ConflictError, MergeError, OwnershipError
 from customers.filters import AccountFilter
-from customers.forms import AccountForm, ActivityForm, ContactForm, OpportunityForm, SubscriptionForm
+from customers.forms import (
+    AccountForm,
+    ActivityForm,
+    ContactForm,
+    MergeForm,
+    OpportunityForm,
+    SubscriptionForm,
+    UndoMergeForm,
+)
 from customers.history import account_changes
-from customers.models import Account, Activity, Contact, Opportunity, Subscription
+from customers.models import (
+    Account,
+    AccountMerge,
+    Activity,
+    Contact,
+    ContactDuplicateCandidate,
+    ContactMerge,
+    DuplicateCandidate,
+    Opportunity,
+    Subscription,
+)
+from customers.tasks import scan_duplicates as scan_duplicates_task
 
 SEARCH_LIMIT = 20
 HOME_LIST_LENGTH = 10
@@ -56,14 +78,38 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 def _get_account(code: str, queryset=None) -> Account:
-    return get_object_or_404(queryset if queryset is not None else Account.objects.all(), code__iexact=code)
+    # Codes are stored upper case: an exact match on the upper-cased code uses the unique
+    # index, where code__iexact (UPPER(code) = ...) scans the table.
+    return get_object_or_404(queryset if queryset is not None else Account.objects.active_records(), code=code.upper())
+
+
+def _merged_survivor(code: str) -> Account | None:
+    """The account a merged-away code now lives in (following later merges too)."""
+    account = Account.objects.filter(code=code.upper(), merged_into__isnull=False).select_related("merged_into").first()
+    if account is None:
+        return None
+    survivor = account.merged_into
+    while survivor.merged_into_id:
+        survivor = survivor.merged_into
+    return survivor
 
 
 def account_detail(request: HttpRequest, code: str) -> HttpResponse:
-    account = _get_account(code, Account.objects.for_list().for_360())
+    try:
+        account = _get_account(code, Account.objects.for_list().for_360())
+    except Http404:
+        survivor = _merged_survivor(code)
+        if survivor is None:
+            raise
+        messages.info(request, f"{code.upper()} was merged into {survivor.code}; showing {survivor.code}.")
+        return redirect(survivor.get_absolute_url())
     user = request.user
+    is_steward = has_role(user, DATA_STEWARD)
     context = {
         "account": account,
+        "merged_from": list(AccountMerge.objects.undoable().filter(survivor=account).select_related("duplicate"))
+        if is_steward
+        else [],
         "tab": "overview",
         "can_edit_account": ownership.can_edit_any(user, account),
         "can_add_contact": ownership.can_create(user, Contact, account=account),
@@ -78,7 +124,13 @@ def account_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def account_history(request: HttpRequest, code: str) -> HttpResponse:
-    account = _get_account(code, Account.objects.select_related("owner", "relations_coordinator"))
+    try:
+        account = _get_account(code, Account.objects.active_records().select_related("owner", "relations_coordinator"))
+    except Http404:
+        survivor = _merged_survivor(code)
+        if survivor is None:
+            raise
+        return redirect("customers:account_history", code=survivor.code)
     context = {"account": account, "tab": "history", "changes": account_changes(account)}
     template = "customers/partials/history_table.html" if request.htmx else "customers/account_history.html"
     return render(request, template, context)
@@ -149,7 +201,12 @@ def account_add(request: HttpRequest) -> HttpResponse:
     instance = Account()
     if request.method == "POST":
         form = AccountForm(request.POST, user=request.user, instance=instance)
-        if form.is_valid():
+        status = 400
+        if form.is_valid() and not form.cleaned_data.get("create_anyway"):
+            # Warn before creating a likely duplicate; the user may confirm and create anyway.
+            form.duplicate_matches = find_matches(**form.match_fields())
+            status = 200 if form.duplicate_matches else status
+        if form.is_valid() and not form.duplicate_matches:
             try:
                 account = services.create_account(
                     actor=request.user, reason=form.cleaned_data["reason"], **form.changes()
@@ -159,7 +216,6 @@ def account_add(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Created {account.code}.")
                 return redirect(account.get_absolute_url())
-        status = 400
     else:
         form, status = AccountForm(user=request.user, instance=instance), 200
     return render(request, "customers/edit_form.html", {"form": form, "title": "New customer"}, status=status)
@@ -319,3 +375,142 @@ def search(request: HttpRequest) -> HttpResponse:
             return redirect(accounts[0].get_absolute_url())
     context = {"q": text, "accounts": accounts, "contacts": contacts, "limit": SEARCH_LIMIT}
     return render(request, "customers/search.html", context)
+
+
+# --- Duplicates (data stewards) ---------------------------------------------------------
+
+QUEUE_PAGE_SIZE = 50
+RECENT_MERGES = 10
+
+
+def _require_steward(request: HttpRequest) -> None:
+    if not has_role(request.user, DATA_STEWARD):
+        raise PermissionDenied("The duplicate queue is for data stewards.")
+
+
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    """The review queue: open pairs, most certain first; accounts or contacts."""
+    _require_steward(request)
+    kind = "contacts" if request.GET.get("kind") == "contacts" else "accounts"
+    queue = (ContactDuplicateCandidate if kind == "contacts" else DuplicateCandidate).objects.for_queue()
+    merges = AccountMerge if kind == "accounts" else ContactMerge
+    context = {
+        "kind": kind,
+        "page": Paginator(queue, QUEUE_PAGE_SIZE).get_page(request.GET.get("page")),
+        "recent_merges": merges.objects.select_related("survivor", "duplicate", "merged_by", "undone_by")[
+            :RECENT_MERGES
+        ],
+        "open_accounts": DuplicateCandidate.objects.open().count(),
+        "open_contacts": ContactDuplicateCandidate.objects.open().count(),
+    }
+    template = "customers/partials/duplicate_table.html" if request.htmx else "customers/duplicate_list.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["POST"])
+def duplicate_scan(request: HttpRequest) -> HttpResponse:
+    """Run the scan on demand (the same task beat runs nightly)."""
+    _require_steward(request)
+    # Through the task queue: at 100,000 accounts a scan outlasts a web request. Without
+    # a worker (eager mode) it has finished by now and its summary can be shown.
+    result = scan_duplicates_task.delay()
+    messages.success(request, result.get() if result.ready() else "Scan started; refresh this page in a minute.")
+    return redirect("customers:duplicate_list")
+
+
+def _review(request: HttpRequest, *, candidate, a, b, fields: list[str], label, merge, kind: str) -> HttpResponse:
+    """GET shows the pair side by side; POST merges it or marks it "not a duplicate"."""
+    data = request.POST if request.method == "POST" else None
+    form = MergeForm(data, a=a, b=b, fields=fields, label=label)
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "not_duplicate":
+                services.mark_not_duplicate(
+                    candidate=candidate, actor=request.user, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, "Marked as not a duplicate; this pair will not be proposed again.")
+                return redirect(f"{reverse('customers:duplicate_list')}?kind={kind}")
+            if form.is_valid():
+                done = merge(**form.merge_arguments(), actor=request.user, reason=form.cleaned_data["reason"])
+                messages.success(
+                    request,
+                    f"Merged {label(done.duplicate)} into {label(done.survivor)}; undo within {done.UNDO_DAYS} days.",
+                )
+                # A contact has no page of its own: show the account it belongs to.
+                return redirect(getattr(done.survivor, "account", done.survivor).get_absolute_url())
+            status = 400
+        except (MergeError, OwnershipError, ValidationError) as error:
+            form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+            status = 409
+    context = {"candidate": candidate, "a": a, "b": b, "form": form, "kind": kind}
+    return render(request, "customers/duplicate_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def duplicate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_steward(request)
+    candidate = get_object_or_404(DuplicateCandidate.objects.open(), pk=pk)
+    a, b = Account.objects.for_merge_review().filter(pk__in=[candidate.account_a_id, candidate.account_b_id])
+    return _review(
+        request,
+        candidate=candidate,
+        a=a,
+        b=b,
+        fields=ownership.owned_fields(Account),
+        label=lambda account: f"{account.code} {account.display_name}",
+        merge=lambda **kwargs: services.merge_accounts(candidate=candidate, **kwargs),
+        kind="accounts",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def contact_duplicate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_steward(request)
+    candidate = get_object_or_404(ContactDuplicateCandidate.objects.open(), pk=pk)
+    a, b = Contact.objects.for_merge_review().filter(pk__in=[candidate.contact_a_id, candidate.contact_b_id])
+    return _review(
+        request,
+        candidate=candidate,
+        a=a,
+        b=b,
+        fields=ownership.owned_fields(Contact),
+        label=lambda contact: f"{contact.full_name} ({contact.account.code})",
+        merge=lambda **kwargs: services.merge_contacts(candidate=candidate, **kwargs),
+        kind="contacts",
+    )
+
+
+def _merge_page(request: HttpRequest, *, merge, undo, kind: str) -> HttpResponse:
+    """A merge record (who, when, why, where each value came from, what moved) and its undo."""
+    form = UndoMergeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                undo(merge=merge, actor=request.user, reason=form.cleaned_data["reason"])
+            except (MergeError, OwnershipError, ValidationError) as error:
+                form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+                status = 409
+            else:
+                messages.success(request, "Merge undone: both records and every moved row are as they were.")
+                return redirect(f"{reverse('customers:duplicate_list')}?kind={kind}")
+        else:
+            status = 400
+    return render(request, "customers/merge_detail.html", {"merge": merge, "form": form, "kind": kind}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_steward(request)
+    merge = get_object_or_404(AccountMerge.objects.select_related("survivor", "duplicate", "merged_by"), pk=pk)
+    return _merge_page(request, merge=merge, undo=services.unmerge_accounts, kind="accounts")
+
+
+@require_http_methods(["GET", "POST"])
+def contact_merge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_steward(request)
+    merge = get_object_or_404(
+        ContactMerge.objects.select_related("survivor__account", "duplicate__account", "merged_by"), pk=pk
+    )
+    return _merge_page(request, merge=merge, undo=services.unmerge_contacts, kind="contacts")

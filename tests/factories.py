@@ -11,7 +11,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from customers import choices
-from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Product, Subscription, account_code
+from customers.models import (
+    Account,
+    AccountAlias,
+    AccountMerge,
+    Activity,
+    Contact,
+    ContactDuplicateCandidate,
+    ContactMerge,
+    DuplicateCandidate,
+    Opportunity,
+    Product,
+    Subscription,
+    account_code,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -96,3 +109,50 @@ class AliasFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     value = factory.Sequence(lambda n: f"Alias {n}")
+
+
+# --- Duplicates -------------------------------------------------------------------------
+
+
+class DuplicateCandidateFactory(factory.django.DjangoModelFactory):
+    """An open pair in the review queue; `account_a` is created first, so has the lower id."""
+
+    class Meta:
+        model = DuplicateCandidate
+
+    account_a = factory.SubFactory(AccountFactory, legal_name="Acme Pty Ltd")
+    account_b = factory.SubFactory(AccountFactory, legal_name="ACME")
+    score = 90
+    evidence = factory.LazyFunction(lambda: ["same name after removing 'Pty Ltd'"])
+
+
+class ContactDuplicateCandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactDuplicateCandidate
+
+    contact_a = factory.SubFactory(ContactFactory, first_name="Jane", last_name="Citizen")
+    contact_b = factory.SubFactory(ContactFactory, first_name="Jane", last_name="Citizen")
+    score = 90
+    evidence = factory.LazyFunction(lambda: ["same email address (jane.citizen@example.com)"])
+
+
+class AccountMergeFactory(factory.django.DjangoModelFactory):
+    """A merge record as the merge service leaves it (for pages that show one)."""
+
+    class Meta:
+        model = AccountMerge
+
+    survivor = factory.SubFactory(AccountFactory)
+    duplicate = factory.SubFactory(AccountFactory, merged_into=factory.SelfAttribute("..survivor"))
+    merged_by = factory.SubFactory(UserFactory, roles=["data_steward"])
+    reason = "Same client entered twice"
+
+
+class ContactMergeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactMerge
+
+    survivor = factory.SubFactory(ContactFactory)
+    duplicate = factory.SubFactory(ContactFactory, merged_into=factory.SelfAttribute("..survivor"))
+    merged_by = factory.SubFactory(UserFactory, roles=["data_steward"])
+    reason = "Same person entered twice"

@@ -1,0 +1,108 @@
+"""`manage.py bench import`: how fast the legacy estate imports, against a bare parse.
+
+Generates an estate (default 10,000 clients) with `generate_legacy_samples`' code, times
+openpyxl's plain read-only parse (and csv's) of the same files as the floor, then runs the
+real import (`migration.services.run_import`) in a bench database of its own and prints
+rows per second per store and the ratio of import time to bare parse time.
+
+Target: the import within 3x of the bare parse.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandParser, OutputWrapper
+from openpyxl import load_workbook
+
+from cloudcore_crm.bench.common import Benchmark, bench_database, command_line, markdown_table
+from customers.demo import ensure_demo_users
+from migration.legacy_estate import write_estate
+from migration.models import ImportRun
+
+DEFAULTS = {"clients": 10_000, "seed": 2026, "keep": False, "in_place": False}
+
+
+def add_arguments(parser: CommandParser) -> None:
+    parser.add_argument("--clients", type=int, default=DEFAULTS["clients"], help="Clients in the generated estate.")
+    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards.")
+    parser.add_argument("--in-place", action="store_true", help="Use the current (test) database.")
+
+
+def bare_parse_seconds(directory: Path) -> tuple[float, int]:
+    """Time to read every cell of every file with no processing: the floor for an import."""
+    rows = 0
+    started = time.perf_counter()
+    for path in sorted(directory.iterdir()):
+        if path.suffix == ".xlsx":
+            book = load_workbook(path, read_only=True, data_only=True)
+            for sheet in book.worksheets:
+                for _ in sheet.iter_rows(values_only=True):
+                    rows += 1
+            book.close()
+        elif path.suffix == ".csv":
+            encoding = "cp1252" if "outlook" in path.name else "utf-8-sig"
+            with open(path, newline="", encoding=encoding) as handle:
+                rows += sum(1 for _ in csv.reader(handle))
+    return time.perf_counter() - started, rows
+
+
+def run(options: dict[str, Any], out: OutputWrapper) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="bench-estate-"))
+    try:
+        generated = time.perf_counter()
+        write_estate(directory, seed=options["seed"], clients=options["clients"])
+        generated = time.perf_counter() - generated
+        parse_seconds, parse_rows = bare_parse_seconds(directory)
+        with bench_database(
+            in_place=options["in_place"], keep=options["keep"], holds_data_set=lambda: False, out=out
+        ) as database:
+            users, _ = ensure_demo_users()
+            started = time.perf_counter()
+            from migration.services import run_import
+
+            imported = run_import(paths=list(directory.iterdir()), actor=users["data_steward"])
+            import_seconds = time.perf_counter() - started
+            _print(out, options, database.describe(), imported, import_seconds, parse_seconds, parse_rows, generated)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _print(out, options, where, imported: ImportRun, seconds, parse_seconds, parse_rows, generated) -> None:
+    out.write(f"bench import: {options['clients']:,} clients, {parse_rows:,} rows in the estate, on {where}")
+    out.write(f"command: {command_line('import', options, DEFAULTS)}")
+    out.write(f"estate generated in {generated:.1f} s")
+    per_store: dict[str, list[float]] = {}
+    for entry in imported.report["files"]:
+        store = entry.get("store") or "-"
+        rows_read = sum(v for k, v in entry["counts"].items() if k in _ROW_KEYS)
+        totals = per_store.setdefault(store, [0, 0.0])
+        totals[0] += rows_read
+        totals[1] += entry.get("seconds", 0.0)
+    table = [
+        [store, f"{int(n):,}", f"{secs:.2f}", f"{n / secs:,.0f}" if secs else "-"]
+        for store, (n, secs) in sorted(per_store.items())
+    ]
+    headers = ["store", "rows", "seconds", "rows/s"]
+    for line in markdown_table(headers, table, right=[False, True, True, True]):
+        out.write(line)
+    ratio = seconds / parse_seconds if parse_seconds else float("inf")
+    out.write("")
+    out.write(f"bare openpyxl/csv parse: {parse_seconds:.2f} s   import: {seconds:.2f} s   ratio: {ratio:.1f}x")
+    out.write(f"target: import within 3x of the bare parse -> {'ok' if ratio <= 3 else 'MISSED'}")
+
+
+_ROW_KEYS = {"created", "updated", "unchanged", "rejected", "held for review", "skipped", "read", "conflict"}
+
+BENCHMARK = Benchmark(
+    name="import",
+    help="Import a generated legacy estate and compare with a bare openpyxl parse.",
+    add_arguments=add_arguments,
+    run=run,
+)

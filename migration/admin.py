@@ -1,0 +1,56 @@
+"""Import records in the steward admin: read-only (imports and resolutions have pages)."""
+
+from django.contrib import admin
+
+from cloudcore_crm.roles import DATA_STEWARD, has_role
+from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview, Provenance
+
+
+class ReadOnlyStewardAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyStewardAdmin):
+    list_display = ["pk", "created_at", "started_by", "dry_run", "status"]
+    list_filter = ["status", "dry_run"]
+    list_select_related = ["started_by"]
+
+
+@admin.register(ImportFile)
+class ImportFileAdmin(ReadOnlyStewardAdmin):
+    list_display = ["name", "run", "store", "status"]
+    list_filter = ["store", "status"]
+
+
+@admin.register(Provenance)
+class ProvenanceAdmin(ReadOnlyStewardAdmin):
+    list_display = ["content_type", "object_id", "store", "file", "sheet", "row", "run"]
+    list_filter = ["store", "content_type"]
+    search_fields = ["file"]
+
+
+@admin.register(ImportConflict)
+class ImportConflictAdmin(ReadOnlyStewardAdmin):
+    list_display = ["account", "field", "kept_value", "kept_store", "other_value", "other_store", "status"]
+    list_filter = ["field", "status"]
+    list_select_related = ["account"]
+
+
+@admin.register(MatchReview)
+class MatchReviewAdmin(ReadOnlyStewardAdmin):
+    list_display = ["incoming_name", "store", "file", "row", "status"]
+    list_filter = ["status", "store"]

@@ -1,0 +1,144 @@
+"""The demo world, built the way the real one will be: through the legacy import.
+
+`manage.py seed_demo` (used by `make run`) creates the demo logins, writes CloudCore's
+legacy estate from the demo plan (`migration.legacy_estate`), imports it with the same
+service a steward uses, and then adds what the legacy stores never held: the other contacts
+from people's mailboxes, past subscriptions, tenancy references, timeline entries and
+known name variants. The demo's customers are what the import produced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from cloudcore_crm.roles import DATA_STEWARD
+from customers import services
+from customers.choices import AliasKind, SubscriptionStatus
+from customers.demo import (
+    ACCOUNT_COUNT,
+    DEFAULT_SEED,
+    AccountPlan,
+    SeedResult,
+    ensure_demo_users,
+    plan_world,
+    world_counts,
+)
+from customers.models import Account, Contact, Product, account_code
+from migration.legacy_estate import write_estate
+from migration.models import ImportRun
+from migration.services import run_import
+
+REASON = "Demo world: what the legacy stores never held"
+
+
+def seed_demo(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> tuple[SeedResult, ImportRun | None]:
+    """Create the demo logins and, on a database without customers, import the legacy
+    estate and enrich it. Idempotent: with customers present only the logins are ensured."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        users, created = ensure_demo_users()
+        if Account.objects.exists():
+            return SeedResult(users_created=created, world_loaded=False, counts=world_counts()), None
+        with tempfile.TemporaryDirectory(prefix="cloudcore-legacy-") as folder:
+            directory = Path(folder)
+            write_estate(directory, seed=seed, clients=ACCOUNT_COUNT, today=today)
+            run = run_import(paths=list(directory.iterdir()), actor=users[DATA_STEWARD])
+        enrich(plan_world(seed=seed, today=today), users)
+    return SeedResult(users_created=created, world_loaded=True, counts=world_counts()), run
+
+
+def enrich(plans: list[AccountPlan], users: dict[str, AbstractBaseUser]) -> None:
+    """Add to the imported accounts what only people's heads and mailboxes held."""
+    steward = users[DATA_STEWARD]
+    products = Product.objects.in_bulk(field_name="code")
+    accounts = Account.objects.in_bulk([account_code(p.number) for p in plans], field_name="code")
+    for plan in plans:
+        account = accounts.get(account_code(plan.number))
+        if account is None:
+            continue  # a client the estate only knew by another name (the Acme spellings)
+        contacts = _contacts(account, plan, steward)
+        subscriptions = {s.product.code: s for s in account.subscriptions.select_related("product")}
+        for sub in plan.subscriptions:
+            existing = subscriptions.get(sub.product)
+            if existing is None and sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING):
+                services.create_subscription(
+                    account=account,
+                    actor=steward,
+                    reason=REASON,
+                    product=products[sub.product],
+                    seats=sub.seats,
+                    annual_value=sub.annual_value,
+                    start_date=sub.start_date,
+                    term_months=sub.term_months,
+                    renewal_date=sub.renewal_date,
+                    status=sub.status,
+                    tenancy_ref=sub.tenancy_ref,
+                )
+            elif existing is not None and not existing.tenancy_ref:
+                services.update_subscription(
+                    subscription=existing,
+                    changes={"tenancy_ref": sub.tenancy_ref, "term_months": sub.term_months},
+                    expected_version=existing.version,
+                    actor=steward,
+                    reason=REASON,
+                )
+        for activity in plan.activities:
+            services.log_activity(
+                account=account,
+                actor=users[activity.actor],
+                kind=activity.kind,
+                summary=activity.summary,
+                detail=activity.detail,
+                occurred_at=activity.occurred_at,
+                reason=REASON,
+                contact=contacts[activity.contact] if activity.contact is not None else None,
+            )
+        for alias in plan.aliases:
+            services.add_alias(
+                account=account,
+                kind=AliasKind.NAME,
+                value=alias.value,
+                source=alias.source,
+                actor=steward,
+                reason=REASON,
+            )
+
+
+def _contacts(account: Account, plan: AccountPlan, steward) -> list[Contact]:
+    """The plan's contacts in plan order: the imported primary contact, then the others."""
+    imported = list(account.contacts.all())
+    by_email = {c.email.lower(): c for c in imported if c.email}
+    by_name = {(c.first_name.lower(), c.last_name.lower()): c for c in imported}
+    found = []
+    for planned in plan.contacts:
+        contact = by_email.get(planned.email.lower()) or by_name.get(
+            (planned.first_name.lower(), planned.last_name.lower())
+        )
+        if contact is None:
+            contact = services.create_contact(
+                account=account,
+                actor=steward,
+                reason=REASON,
+                first_name=planned.first_name,
+                last_name=planned.last_name,
+                title=planned.title,
+                email=planned.email,
+                phone=planned.phone,
+                is_primary=planned.is_primary and not imported,
+            )
+        elif not contact.title or not contact.phone:
+            contact = services.update_contact(
+                contact=contact,
+                changes={"title": planned.title, "phone": planned.phone},
+                expected_version=contact.version,
+                actor=steward,
+                reason=REASON,
+            )
+        found.append(contact)
+    return found

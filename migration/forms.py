@@ -1,0 +1,65 @@
+"""Upload and resolution forms for the steward import pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from migration.choices import Store
+from migration.readers import MAX_FILE_BYTES
+
+MAX_FILES = 20
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".xlsx,.csv"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        files = data if isinstance(data, list | tuple) else [data]
+        if self.required and not [f for f in files if f]:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [single(f, initial) for f in files if f]
+
+
+class ImportUploadForm(forms.Form):
+    files = MultipleFileField(
+        label="Legacy files",
+        help_text="Client master, Xero export, Outlook calendar, pipeline workbooks (.xlsx, .csv).",
+    )
+    only = forms.MultipleChoiceField(
+        choices=Store.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Only these stores"
+    )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(f"Upload at most {MAX_FILES} files at a time.")
+        for upload in files:
+            if upload.size > MAX_FILE_BYTES:
+                raise forms.ValidationError(f"{upload.name} is larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
+        names = [f.name for f in files]
+        if len(set(names)) != len(names):
+            raise forms.ValidationError("Two files have the same name.")
+        return files
+
+
+class ConflictResolutionForm(forms.Form):
+    apply_other = forms.TypedChoiceField(
+        choices=[("0", "Keep the current value"), ("1", "Apply the other store's value")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="0",
+    )
+    reason = forms.CharField(max_length=300, help_text="Why? Shown in the customer's history.")
+
+
+class ReviewResolutionForm(forms.Form):
+    code = forms.CharField(
+        label="Client code", max_length=12, help_text="The account this name belongs to, e.g. CC023."
+    )

@@ -1,0 +1,100 @@
+"""D7, the Outlook renewal calendar: a hand-made copy of the client master's dates.
+
+It never changes a record (the client master wins for renewal dates). Each event is
+matched to its client and product; a different date, or a date where the master has none,
+is recorded as a conflict. After the file, live subscriptions whose renewal is missing
+from the calendar are counted: the renewals that would have lapsed silently (P5).
+"""
+
+from __future__ import annotations
+
+import re
+
+from customers.choices import SubscriptionStatus
+from customers.matching import normalise_name
+from customers.models import Subscription
+from migration.choices import Store
+from migration.headers import HeaderMap
+from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.parsing import clean_text, parse_date
+from migration.readers import SourceRow
+
+HEADERS = HeaderMap(
+    synonyms={
+        "subject": ["Subject"],
+        "start": ["Start Date"],
+        "all_day": ["All day event"],
+        "description": ["Description"],
+        "categories": ["Categories"],
+    },
+    required=["subject", "start", "all_day"],
+)
+SUBJECT = re.compile(
+    r"^\s*renewal(?:\s+due)?\s*[:\-]\s*(?P<client>.+?)\s+[-\u2013]\s+(?P<product>[^-\u2013]+?)\s*$", re.IGNORECASE
+)
+
+
+class OutlookCalendarImporter(Importer):
+    store = Store.CALENDAR
+    header_map = HEADERS
+
+    def prepare(self, table) -> None:
+        self.names: dict[str, object] = {}
+        self.seen: set[int] = set()
+        self.accounts: set[int] = set()
+
+    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
+        subject = clean_text(values.get("subject"))
+        match = SUBJECT.match(subject)
+        if not match:
+            return "skipped"  # other appointments share the calendar
+        day = parse_date(values.get("start"))
+        if day is None:
+            raise RowRejected("no Start Date")
+        key = normalise_name(match["client"])
+        if key not in self.names:
+            try:
+                self.names[key] = self.ctx.account_for(name=match["client"])
+            except HeldForReview:
+                self.names[key] = None
+                raise
+        account = self.names[key]
+        if account is None:
+            raise RowRejected(f"no client in the client master matches {match['client']!r}")
+        product = self.ctx.product(match["product"])
+        subscription = (
+            Subscription.objects.filter(
+                account=account, product=product, status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if subscription is None:
+            raise RowRejected(f"{account.code} has no live {product.name} subscription in the client master")
+        self.seen.add(subscription.pk)
+        self.accounts.add(account.pk)
+        self.provenance(subscription, row, ["renewal_date"])
+        if subscription.renewal_date == day:
+            return "unchanged"
+        self.conflict(
+            account=account,
+            subscription=subscription,
+            field="renewal_date",
+            kept_store=Store.CLIENT_MASTER,
+            kept=subscription.renewal_date or "",
+            other_store=Store.CALENDAR,
+            other=day.isoformat(),
+            detail="The client master wins for renewal dates"
+            if subscription.renewal_date
+            else "The client master has no renewal date; the calendar suggests one",
+        )
+        return "conflict"
+
+    def finish(self) -> None:
+        missing = Subscription.objects.live().filter(renewal_date__isnull=False).exclude(pk__in=self.seen).count()
+        if missing:
+            self.report.warnings.append(
+                f"{missing} live subscription renewal(s) are missing from the Outlook calendar: "
+                "the CRM's renewal cases now cover them"
+            )
+        self.report.counts["renewals missing from calendar"] = missing

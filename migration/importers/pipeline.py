@@ -1,0 +1,125 @@
+"""D3, the sales reps' own pipeline workbooks: six files, six sets of column names.
+
+The rep is named in a title cell ("Rep: Chloe Bennett") or in the file name
+("Pipeline - Chloe Bennett.xlsx"). Each deal is matched to its client and upserted as an
+opportunity owned by that rep, keyed by client, rep and deal name.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from customers import services
+from customers.choices import OpportunityKind, OpportunityStage
+from customers.matching import normalise_name
+from customers.models import Opportunity
+from migration.choices import Store
+from migration.headers import HeaderMap
+from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.parsing import clean_text, parse_date, parse_money
+from migration.readers import SourceRow
+
+HEADERS = HeaderMap(
+    synonyms={
+        "name": ["Client", "Customer Name", "Account", "Company", "Organisation", "Customer"],
+        "deal": ["Opportunity", "Deal", "Opportunity Name", "What", "Opp"],
+        "stage": ["Stage", "Status", "Sales Stage", "Where we are", "Pipeline Stage"],
+        "amount": ["Value", "Amount (AUD)", "Est. Value", "$", "Deal Value", "Value ex GST", "Amount"],
+        "close": ["Close Date", "Expected Close", "Target Date", "When", "Close", "Forecast Close"],
+        "product": ["Product", "Solution", "Product line", "Offering"],
+    },
+    required=["name", "deal", "stage", "amount"],
+)
+STAGES = {
+    "suspect": OpportunityStage.SUSPECT,
+    "lead": OpportunityStage.SUSPECT,
+    "prospect": OpportunityStage.PROSPECT,
+    "qualified": OpportunityStage.QUALIFIED,
+    "qualified lead": OpportunityStage.QUALIFIED,
+    "meeting": OpportunityStage.MEETING,
+    "met": OpportunityStage.MEETING,
+    "demo": OpportunityStage.MEETING,
+    "proposal": OpportunityStage.PROPOSAL,
+    "proposal sent": OpportunityStage.PROPOSAL,
+    "quote": OpportunityStage.PROPOSAL,
+    "won": OpportunityStage.WON,
+    "closed won": OpportunityStage.WON,
+    "lost": OpportunityStage.LOST,
+    "closed lost": OpportunityStage.LOST,
+    "dead": OpportunityStage.LOST,
+}
+REP_CELL = re.compile(r"^\s*(rep|owner|sales rep)\s*:\s*(?P<name>.+)$", re.IGNORECASE)
+REP_FILE = re.compile(r"pipeline\s*[-\u2013_]\s*(?P<name>.+)$", re.IGNORECASE)
+
+
+class PipelineImporter(Importer):
+    store = Store.PIPELINE
+    header_map = HEADERS
+
+    def prepare(self, table) -> None:
+        self.names: dict[str, object] = {}
+        candidates = [clean_text(cell) for values in table.preamble for cell in values if cell]
+        candidates += [Path(self.file_name).stem]
+        self.rep = None
+        for text in candidates:
+            match = REP_CELL.match(text) or REP_FILE.search(text)
+            if match:
+                self.rep = self.ctx.staff_by_name.get(match["name"].strip().lower())
+                if self.rep is not None:
+                    return
+        self.report.warnings.append("the rep is named neither in a 'Rep:' cell nor in the file name")
+
+    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
+        if self.rep is None:
+            raise RowRejected("unknown sales rep for this workbook")
+        client = clean_text(values.get("name"))
+        deal = clean_text(values.get("deal"))
+        if not client or not deal:
+            raise RowRejected("a deal needs a client and a name")
+        stage = STAGES.get(clean_text(values.get("stage")).lower())
+        if stage is None:
+            raise RowRejected(f"unknown stage {clean_text(values.get('stage'))!r}")
+        amount = parse_money(values.get("amount")) or 0
+        if amount < 0:
+            raise RowRejected("a negative deal value")
+        close = parse_date(values.get("close"))
+        product = self.ctx.product(values["product"]) if clean_text(values.get("product")) else None
+        key = normalise_name(client)
+        if key not in self.names:
+            try:
+                self.names[key] = self.ctx.account_for(name=client)
+            except HeldForReview:
+                self.names[key] = None
+                raise
+        account = self.names[key]
+        if account is None:
+            raise RowRejected(f"no client in the client master matches {client!r}")
+        fields = {"stage": stage, "amount": amount, "expected_close": close, "product": product}
+        reason = self.reason(row)
+        existing = Opportunity.objects.filter(account=account, owner=self.rep, name__iexact=deal[:200]).first()
+        if existing is None:
+            kind = OpportunityKind.RENEWAL if "renewal" in deal.lower() else OpportunityKind.NEW_BUSINESS
+            if account.subscriptions.exists() and kind != OpportunityKind.RENEWAL:
+                kind = OpportunityKind.UPSELL
+            opportunity = services.create_opportunity(
+                account=account,
+                actor=self.ctx.actor,
+                reason=reason,
+                name=deal[:200],
+                owner=self.rep,
+                kind=kind,
+                **fields,
+            )
+            self.provenance(opportunity, row, ["name", *fields])
+            return "created"
+        changes = {
+            k: v
+            for k, v in fields.items()
+            if getattr(getattr(existing, k), "pk", getattr(existing, k)) != getattr(v, "pk", v)
+        }
+        self.provenance(existing, row, ["name", *fields])
+        if not changes:
+            return "unchanged"
+        services.update_opportunity(opportunity=existing, changes=changes, actor=self.ctx.actor, reason=reason)
+        return "updated"

@@ -1,0 +1,161 @@
+"""D4, Xero's Sales Invoices export: the store that wins for money.
+
+One CSV row per invoice line. Lines of sales invoices that count (not Draft, Voided or
+Deleted) dated within the year before the newest invoice in the file are added up per
+client and product, credit notes subtracting, to give the annualised invoiced value. That
+becomes the subscription's contract value; a different client-master value is recorded as
+a conflict. Contact names are matched to clients and each spelling kept as an alias.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from customers import services
+from customers.choices import AliasKind, SubscriptionStatus
+from customers.matching import normalise_name
+from customers.models import Subscription
+from migration.choices import Store
+from migration.headers import HeaderMap
+from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.parsing import clean_text, parse_date, parse_money
+from migration.readers import SourceRow
+
+HEADERS = HeaderMap(
+    synonyms={
+        "name": ["ContactName", "Contact Name", "Contact"],
+        "number": ["InvoiceNumber", "Invoice Number"],
+        "date": ["InvoiceDate", "Invoice Date", "Date"],
+        "item": ["InventoryItemCode", "Item Code"],
+        "description": ["Description"],
+        "amount": ["LineAmount", "Line Amount"],
+        "type": ["Type"],
+        "status": ["Status"],
+        "tax_number": ["TaxNumber"],
+    },
+    required=["name", "number", "date", "amount", "type", "status"],
+)
+NOT_COUNTED = {"draft", "voided", "deleted", "awaiting approval"}
+CREDIT_TYPES = {"sales credit note"}
+SALES_TYPES = {"sales invoice", "sales credit note"}
+YEAR = dt.timedelta(days=365)
+
+
+class XeroInvoicesImporter(Importer):
+    store = Store.XERO
+    header_map = HEADERS
+
+    def prepare(self, table) -> None:
+        self.lines: list[tuple[object, object, dt.date, Decimal, SourceRow]] = []
+        self.names: dict[str, object] = {}
+
+    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
+        kind = clean_text(values.get("type")).lower()
+        status = clean_text(values.get("status")).lower()
+        if kind not in SALES_TYPES:
+            return "skipped"  # bills and overpayments are not contract revenue
+        if status in NOT_COUNTED:
+            return "skipped"
+        name = clean_text(values.get("name"))
+        if not name:
+            raise RowRejected("no ContactName")
+        day = parse_date(values.get("date"))
+        if day is None:
+            raise RowRejected("no InvoiceDate")
+        amount = parse_money(values.get("amount"))
+        if amount is None:
+            raise RowRejected("no LineAmount")
+        product_text = clean_text(values.get("item")) or clean_text(values.get("description"))
+        try:
+            product = self.ctx.product(product_text)
+        except RowRejected:
+            product = self.ctx.product(clean_text(values.get("description")))
+        account = self._account(name)
+        if account is None:
+            raise RowRejected(f"no client in the client master matches {name!r}")
+        if kind in CREDIT_TYPES:
+            amount = -abs(amount)
+        self.lines.append((account, product, day, amount, row))
+        return "read"
+
+    def _account(self, name: str):
+        key = normalise_name(name)
+        if key not in self.names:
+            try:
+                self.names[key] = self.ctx.account_for(name=name)
+            except HeldForReview:
+                self.names[key] = None
+                raise
+            account = self.names[key]
+            if account is not None and key != account.normalised_name:
+                services.add_alias(
+                    account=account,
+                    kind=AliasKind.NAME,
+                    value=name,
+                    source="Xero ContactName",
+                    actor=self.ctx.actor,
+                    reason=f"Import run #{self.ctx.run.pk}: {self.file_name}",
+                )
+        return self.names[key]
+
+    def finish(self) -> None:
+        if not self.lines:
+            return
+        newest = max(day for _, _, day, _, _ in self.lines)
+        totals: dict[tuple, Decimal] = defaultdict(Decimal)
+        rows: dict[tuple, list[SourceRow]] = defaultdict(list)
+        for account, product, day, amount, row in self.lines:
+            if day > newest - YEAR:
+                totals[(account.pk, product.pk)] += amount
+                rows[(account.pk, product.pk)].append(row)
+        accounts = {account.pk: account for account, *_ in self.lines}
+        live = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
+        subscriptions = {
+            (s.account_id, s.product_id): s
+            for s in Subscription.objects.filter(account_id__in=accounts, status__in=live).order_by("-pk")
+        }
+        for key, total in totals.items():
+            account = accounts[key[0]]
+            subscription = subscriptions.get(key)
+            last_row = rows[key][-1]
+            if subscription is None:
+                self.conflict(
+                    account=account,
+                    field="subscription",
+                    kept_store=Store.CLIENT_MASTER,
+                    kept="none",
+                    other_store=Store.XERO,
+                    other=f"{total} invoiced for product #{key[1]}",
+                    detail="Xero invoices a product the client master does not list",
+                )
+                self.report.counts["unmatched subscriptions"] += 1
+                continue
+            for row in rows[key]:
+                self.provenance(subscription, row, ["annual_value"])
+            if total < 0:
+                self.report.warnings.append(f"{account.code}: credits exceed invoices for {subscription.product}")
+                continue
+            if total == subscription.annual_value:
+                self.report.counts["values unchanged"] += 1
+                continue
+            previous = subscription.annual_value
+            services.update_subscription(
+                subscription=subscription,
+                changes={"annual_value": total},
+                expected_version=subscription.version,
+                actor=self.ctx.actor,
+                reason=f"{self.reason(last_row)}: annualised invoiced value over {len(rows[key])} invoice lines",
+            )
+            self.report.counts["values updated"] += 1
+            self.conflict(
+                account=account,
+                subscription=subscription,
+                field="annual_value",
+                kept_store=Store.XERO,
+                kept=total,
+                other_store=Store.CLIENT_MASTER,
+                other=previous,
+                detail="Xero wins for money",
+            )

@@ -1,0 +1,153 @@
+"""Import runs of the legacy stores, and what they leave behind: provenance of every
+imported fact, conflicts between stores for a person to resolve, and ambiguous matches."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from migration.choices import ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
+
+
+class ImportRun(models.Model):
+    """One `import_legacy` run (command or web), kept with who ran it and what it changed."""
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_runs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dry_run = models.BooleanField(default=False)
+    only = models.CharField(max_length=40, blank=True, help_text="Comma-separated stores, e.g. d1,d4.")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    upload_dir = models.CharField(max_length=500, blank=True, help_text="Where uploaded files wait for the run.")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import run #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("migration:importrun_detail", kwargs={"pk": self.pk})
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ImportFile(models.Model):
+    """One file of a run: which store it was recognised as, its counts, its rejected rows."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    store = models.CharField(max_length=4, choices=Store.choices, blank=True)
+    status = models.CharField(max_length=10, choices=FileStatus.choices)
+    counts = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    rejected_csv = models.TextField(blank=True, help_text="The rejected rows with a reason column.")
+
+    class Meta:
+        ordering = ["run", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rejected_count(self) -> int:
+        return int(self.counts.get("rejected", 0))
+
+
+class Provenance(models.Model):
+    """Where an imported record's facts came from: store, file, sheet and row."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    store = models.CharField(max_length=4, choices=Store.choices)
+    file = models.CharField(max_length=255)
+    sheet = models.CharField(max_length=100, blank=True)
+    row = models.PositiveIntegerField()
+    fields = models.JSONField(default=list, blank=True, help_text="Fields this row supplied.")
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="provenance")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["store", "file", "row"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "store", "file", "sheet", "row"], name="provenance_once_per_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.sheet}]" if self.sheet else "")
+        return f"{self.get_store_display()}: {where} row {self.row}"
+
+
+class ImportConflict(models.Model):
+    """Two stores disagree about a fact; the precedence rule chose one, a person confirms."""
+
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflicts")
+    account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="import_conflicts")
+    subscription = models.ForeignKey(
+        "customers.Subscription", null=True, blank=True, on_delete=models.CASCADE, related_name="import_conflicts"
+    )
+    field = models.CharField(max_length=50)
+    kept_store = models.CharField(max_length=4, choices=Store.choices)
+    kept_value = models.CharField(max_length=200, blank=True)
+    other_store = models.CharField(max_length=4, choices=Store.choices)
+    other_value = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=8, choices=ConflictStatus.choices, default=ConflictStatus.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        indexes = [models.Index(fields=["account", "field", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.account.code} {self.field}: {self.kept_value} ({self.kept_store}) vs {self.other_value}"
+
+    @property
+    def can_apply(self) -> bool:
+        """Whether the other store's value is a single field value that can be applied."""
+        target = "subscription" if self.subscription_id else "account"
+        fields = {"subscription": {"annual_value", "renewal_date", "seats"}, "account": {"abn"}}
+        return self.field in fields[target] and bool(self.other_value)
+
+
+class MatchReview(models.Model):
+    """An incoming record that looked like more than one account: never guessed."""
+
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    store = models.CharField(max_length=4, choices=Store.choices)
+    file = models.CharField(max_length=255)
+    row = models.PositiveIntegerField()
+    incoming_name = models.CharField(max_length=200)
+    candidates = models.JSONField(default=list, help_text="[{code, name, score, evidence}]")
+    status = models.CharField(max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "file", "row", "incoming_name"], name="review_once_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incoming_name} ({self.file} row {self.row})"

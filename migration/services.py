@@ -1,0 +1,342 @@
+"""Importing the legacy estate, and resolving what the import could not decide.
+
+`run_import` recognises each file by its headers, imports the stores in precedence order
+(D1 client master, D4 Xero, D7 calendar, D3 pipelines), each file in its own transaction
+(a file that fails part-way leaves no rows behind), and keeps the run's report. A dry run
+does everything and rolls it all back, so its preview is exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from cloudcore_crm.roles import DATA_STEWARD, has_role
+from customers import services as customer_services
+from customers.choices import AliasKind
+from customers.errors import OwnershipError
+from migration.choices import IMPORT_ORDER, ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
+from migration.headers import MissingColumnsError
+from migration.importers.base import FileReport, Importer, RunContext
+from migration.importers.calendar import OutlookCalendarImporter
+from migration.importers.client_master import ClientMasterImporter
+from migration.importers.pipeline import PipelineImporter
+from migration.importers.xero import XeroInvoicesImporter
+from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
+from migration.readers import FileRefused, Table, csv_table, sniff_kind, xlsx_tables
+
+logger = logging.getLogger(__name__)
+
+IMPORTERS: dict[str, type[Importer]] = {
+    Store.CLIENT_MASTER: ClientMasterImporter,
+    Store.XERO: XeroInvoicesImporter,
+    Store.CALENDAR: OutlookCalendarImporter,
+    Store.PIPELINE: PipelineImporter,
+}
+IGNORED_FILES = {"truth.json"}
+PROGRESS_KEY = "migration:run:{pk}:rows"
+
+
+@dataclass
+class Recognised:
+    path: Path
+    store: str | None
+    message: str = ""
+
+
+def _tables(path: Path, importers: list[type[Importer]]) -> Iterator[Table]:
+    """The file's tables, lazily: a workbook stays open while its rows are read."""
+    maps = [i.header_map for i in importers]
+    if sniff_kind(path) == "xlsx":
+        yield from xlsx_tables(path, maps)
+    else:
+        yield csv_table(path, maps)
+
+
+def recognise(path: Path, only: set[str] | None = None) -> Recognised:
+    """Which store a file is, from its headers (never its name)."""
+    candidates = [IMPORTERS[s] for s in IMPORT_ORDER]
+    best: tuple[float, str | None] = (0.0, None)
+    try:
+        for table in _tables(path, candidates):
+            for importer in candidates:
+                score = importer.recognises(table.headers)
+                if score > best[0]:
+                    best = (score, importer.store)
+            _close(table)
+    except FileRefused as refused:
+        return Recognised(path, None, str(refused))
+    if best[1] is None or best[0] < 1.0:
+        detail = f" (closest: {Store(best[1]).label}, {best[0]:.0%} of its required columns)" if best[1] else ""
+        return Recognised(path, None, f"{path.name}: not recognised as a legacy store{detail}.")
+    if only and best[1] not in only:
+        return Recognised(path, None, f"{Store(best[1]).label} was not asked for (--only {','.join(sorted(only))}).")
+    return Recognised(path, best[1])
+
+
+def _close(table: Table) -> None:
+    close = getattr(table.rows, "close", None)
+    if close:
+        close()
+
+
+def require_steward(actor: AbstractBaseUser) -> None:
+    if not has_role(actor, DATA_STEWARD):
+        raise OwnershipError("Only data stewards run imports.", fields=[])
+
+
+def run_import(
+    *,
+    paths: list[Path],
+    actor: AbstractBaseUser,
+    dry_run: bool = False,
+    only: set[str] | None = None,
+    run: ImportRun | None = None,
+) -> ImportRun:
+    """Import `paths` as `actor` (a data steward) and return the finished run."""
+    require_steward(actor)
+    if run is None:
+        run = ImportRun.objects.create(started_by=actor, dry_run=dry_run, only=",".join(sorted(only or ())))
+    run.status, run.started_at = RunStatus.RUNNING, timezone.now()
+    run.save(update_fields=["status", "started_at"])
+    files = [p for p in sorted(paths) if p.name not in IGNORED_FILES and not p.name.endswith(".rejected.csv")]
+    recognised = [recognise(p, only) for p in files]
+    order = {store: i for i, store in enumerate(IMPORT_ORDER)}
+    recognised.sort(key=lambda r: (order.get(r.store, 99), r.path.name))
+    progress = _Progress(run)
+    outcomes: list[tuple[Recognised, FileReport | None, str, str]] = []
+    try:
+        with transaction.atomic():
+            context = RunContext.build(run, actor)
+            context.progress = progress.add
+            for item in recognised:
+                if item.store is None:
+                    outcomes.append((item, None, FileStatus.REFUSED, item.message))
+                    continue
+                try:
+                    started = time.perf_counter()
+                    with transaction.atomic():
+                        report = _import_file(item, context)
+                    report.seconds = time.perf_counter() - started
+                    status = FileStatus.PREVIEWED if dry_run else FileStatus.IMPORTED
+                    outcomes.append((item, report, status, ""))
+                except (FileRefused, MissingColumnsError) as refused:
+                    outcomes.append((item, None, FileStatus.REFUSED, str(refused)))
+                    context = _fresh_context(run, actor, progress)
+                except DatabaseError:
+                    raise  # the database itself failed: stop, nothing of this run stays
+                except Exception as error:  # a bug or a file we could not foresee: keep going
+                    logger.exception("Import of %s failed", item.path.name)
+                    outcomes.append((item, None, FileStatus.FAILED, f"{error.__class__.__name__}: {error}"))
+                    context = _fresh_context(run, actor, progress)
+            if dry_run:
+                transaction.set_rollback(True)
+    except DatabaseError as error:
+        run.status, run.error = RunStatus.FAILED, f"The database failed: {error}"
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    return _finish(run, outcomes, dry_run=dry_run)
+
+
+def _fresh_context(run: ImportRun, actor, progress: _Progress) -> RunContext:
+    """After a file rolled back, its accounts must not linger in the caches."""
+    context = RunContext.build(run, actor)
+    context.progress = progress.add
+    return context
+
+
+def _import_file(item: Recognised, context: RunContext) -> FileReport:
+    importer_class = IMPORTERS[item.store]
+    report: FileReport | None = None
+    for table in _tables(item.path, [importer_class]):
+        if importer_class.recognises(table.headers) < 1.0:
+            continue
+        importer = importer_class(context, item.path.name)
+        sheet_report = importer.run(table)
+        if report is None:
+            report = sheet_report
+        else:
+            report.counts.update(sheet_report.counts)
+            report.rejected.extend(sheet_report.rejected)
+            report.warnings.extend(sheet_report.warnings)
+            report.conflicts += sheet_report.conflicts
+            report.reviews += sheet_report.reviews
+    return report or FileReport(name=item.path.name, store=item.store)
+
+
+class _Progress:
+    """Rows done, in the cache, so a page can show progress while the run's transaction
+    is still open (the database would not show it until the end)."""
+
+    def __init__(self, run: ImportRun):
+        self.key = PROGRESS_KEY.format(pk=run.pk)
+        self.done = 0
+        cache.set(self.key, 0, timeout=24 * 3600)
+
+    def add(self, rows: int) -> None:
+        self.done += rows
+        if self.done % 250 == 0:
+            cache.set(self.key, self.done, timeout=24 * 3600)
+
+
+def rows_done(run: ImportRun) -> int:
+    return cache.get(PROGRESS_KEY.format(pk=run.pk), run.rows_done)
+
+
+def _finish(run: ImportRun, outcomes, *, dry_run: bool) -> ImportRun:
+    stores: dict[str, Counter] = {}
+    summary = {"files": [], "stores": {}, "conflicts": 0, "reviews": 0, "warnings": []}
+    with transaction.atomic():
+        for item, report, status, message in outcomes:
+            counts = dict(report.counts) if report else {}
+            if report:
+                counts["rejected"] = len(report.rejected)
+                stores.setdefault(report.store, Counter()).update(report.counts)
+                summary["conflicts"] += report.conflicts
+                summary["reviews"] += report.reviews
+                summary["warnings"] += [f"{item.path.name}: {w}" for w in report.warnings[:50]]
+            ImportFile.objects.create(
+                run=run,
+                name=item.path.name,
+                store=item.store or "",
+                status=status,
+                counts=counts,
+                message=message,
+                rejected_csv=report.rejected_csv() if report else "",
+            )
+            summary["files"].append(
+                {
+                    "name": item.path.name,
+                    "store": item.store,
+                    "status": status,
+                    "counts": counts,
+                    "message": message,
+                    "seconds": round(report.seconds, 3) if report else 0,
+                }
+            )
+        summary["stores"] = {store: dict(counts) for store, counts in stores.items()}
+        run.report = summary
+        run.rows_done = sum(sum(c.values()) for c in stores.values())
+        run.rows_total = run.rows_done
+        run.status = RunStatus.PREVIEWED if dry_run else RunStatus.SUCCEEDED
+        if any(status == FileStatus.FAILED for _, _, status, _ in outcomes):
+            run.error = "Some files failed; see below. Nothing of those files was imported."
+        run.finished_at = timezone.now()
+        run.save()
+    cache.delete(PROGRESS_KEY.format(pk=run.pk))
+    return run
+
+
+# --- Conflicts ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def resolve_conflict(*, conflict: ImportConflict, apply_other: bool, actor: AbstractBaseUser, reason: str):
+    """A steward settles a conflict: keep the value the precedence rule chose, or apply
+    the other store's value (through the customers services, so history records it)."""
+    require_steward(actor)
+    # Lock the conflict row alone: PostgreSQL refuses FOR UPDATE across a nullable join.
+    conflict = (
+        ImportConflict.objects.select_for_update(of=("self",))
+        .select_related("subscription", "account")
+        .get(pk=conflict.pk)
+    )
+    if conflict.status != ConflictStatus.OPEN:
+        raise OwnershipError("This conflict was already resolved.", fields=[])
+    if apply_other and not conflict.can_apply:
+        raise OwnershipError("This disagreement has no single value to apply; keep the current record.", fields=[])
+    if apply_other:
+        target = conflict.subscription or conflict.account
+        value = _typed_value(target, conflict.field, conflict.other_value)
+        change = {"changes": {conflict.field: value}, "actor": actor, "reason": reason}
+        if conflict.subscription is not None:
+            customer_services.update_subscription(subscription=target, expected_version=target.version, **change)
+        else:
+            customer_services.update_account(account=target, expected_version=target.version, **change)
+    conflict.status = ConflictStatus.APPLIED if apply_other else ConflictStatus.KEPT
+    conflict.resolved_by, conflict.resolved_at = actor, timezone.now()
+    conflict.save(update_fields=["status", "resolved_by", "resolved_at"])
+    return conflict
+
+
+def _typed_value(target, field: str, text: str):
+    model_field = target._meta.get_field(field)
+    return model_field.to_python(text) if text else None
+
+
+# --- Web uploads ------------------------------------------------------------------------
+
+
+def upload_root() -> Path:
+    return Path(settings.IMPORT_UPLOAD_DIR)
+
+
+def start_run(*, files, actor: AbstractBaseUser, only: set[str] | None, dry_run: bool = True) -> ImportRun:
+    """Keep the uploaded files for the run (and its confirmation), then queue it.
+
+    The run happens in a Celery task after commit; without Redis tasks run eagerly, so the
+    zero-setup install still works, only without a progress bar.
+    """
+    require_steward(actor)
+    run = ImportRun.objects.create(started_by=actor, dry_run=dry_run, only=",".join(sorted(only or ())))
+    directory = upload_root() / f"run-{run.pk}"
+    directory.mkdir(parents=True, exist_ok=True)
+    for upload in files:
+        safe_name = Path(upload.name).name.replace("\x00", "")[:200] or "upload"
+        with open(directory / safe_name, "wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+    run.upload_dir = str(directory)
+    run.save(update_fields=["upload_dir"])
+    _queue(run)
+    return run
+
+
+def confirm_run(*, preview: ImportRun, actor: AbstractBaseUser) -> ImportRun:
+    """Import for real the files a dry run previewed."""
+    require_steward(actor)
+    if not preview.dry_run or preview.status != RunStatus.PREVIEWED:
+        raise OwnershipError("Only a finished dry run can be confirmed.", fields=[])
+    if not preview.upload_dir or not Path(preview.upload_dir).is_dir():
+        raise OwnershipError("The files of this dry run are gone; upload them again.", fields=[])
+    run = ImportRun.objects.create(started_by=actor, dry_run=False, only=preview.only, upload_dir=preview.upload_dir)
+    _queue(run)
+    return run
+
+
+def _queue(run: ImportRun) -> None:
+    from migration.tasks import run_import_task
+
+    transaction.on_commit(lambda: run_import_task.delay(run.pk))
+
+
+@transaction.atomic
+def resolve_review(*, review: MatchReview, account, actor: AbstractBaseUser) -> MatchReview:
+    """A steward says which account a held name is: the name becomes an alias, so the
+    next import of that file resolves it without asking."""
+    require_steward(actor)
+    review = MatchReview.objects.select_for_update().get(pk=review.pk)
+    if review.status != ReviewStatus.OPEN:
+        raise OwnershipError("This name was already resolved.", fields=[])
+    customer_services.add_alias(
+        account=account,
+        kind=AliasKind.NAME,
+        value=review.incoming_name,
+        source=f"{review.file} row {review.row}",
+        actor=actor,
+        reason=f"Steward chose {account.code} for “{review.incoming_name}” held by an import",
+    )
+    review.status = ReviewStatus.RESOLVED
+    review.save(update_fields=["status"])
+    return review

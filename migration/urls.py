@@ -1,0 +1,16 @@
+from django.urls import path
+
+from migration import views
+
+app_name = "migration"
+
+urlpatterns = [
+    path("", views.importrun_list, name="importrun_list"),
+    path("runs/<int:pk>/", views.importrun_detail, name="importrun_detail"),
+    path("runs/<int:pk>/confirm/", views.importrun_confirm, name="importrun_confirm"),
+    path("files/<int:pk>/rejected.csv", views.importfile_rejected, name="importfile_rejected"),
+    path("conflicts/", views.importconflict_list, name="importconflict_list"),
+    path("conflicts/<int:pk>/resolve/", views.importconflict_resolve, name="importconflict_resolve"),
+    path("reviews/", views.matchreview_list, name="matchreview_list"),
+    path("reviews/<int:pk>/resolve/", views.matchreview_resolve, name="matchreview_resolve"),
+]

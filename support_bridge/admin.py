@@ -1,0 +1,62 @@
+"""Steward admin: browse the mirror, scores, alerts and the webhook inbox with history.
+
+Read-only: tickets come from the helpdesk, scores from the risk run, alerts are
+acknowledged by their owner, and unmapped events are mapped on /support/unmapped/.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from cloudcore_crm.roles import DATA_STEWARD, has_role
+from support_bridge.models import ChurnAlert, RiskScore, Ticket, WebhookEvent
+
+
+class ReadOnlyStewardAdmin(SimpleHistoryAdmin):
+    def has_module_permission(self, request):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DATA_STEWARD)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyStewardAdmin):
+    list_display = ["external_id", "source", "account", "subject", "status", "priority", "opened_at", "satisfaction"]
+    list_filter = ["source", "status", "priority"]
+    search_fields = ["external_id", "subject", "account__code"]
+    list_select_related = ["account"]
+
+
+@admin.register(RiskScore)
+class RiskScoreAdmin(ReadOnlyStewardAdmin):
+    list_display = ["account", "score", "band", "computed_at"]
+    list_filter = ["band"]
+    search_fields = ["account__code", "account__legal_name"]
+    list_select_related = ["account"]
+
+
+@admin.register(ChurnAlert)
+class ChurnAlertAdmin(ReadOnlyStewardAdmin):
+    list_display = ["created_at", "account", "kind", "owner", "score", "acknowledged_at"]
+    list_filter = ["kind"]
+    search_fields = ["account__code"]
+    list_select_related = ["account", "owner"]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyStewardAdmin):
+    list_display = ["received_at", "event_type", "ticket_external_id", "status", "resolution", "account"]
+    list_filter = ["status", "resolution"]
+    search_fields = ["event_id", "ticket_external_id", "organization_id"]
+    list_select_related = ["account"]

@@ -1,0 +1,31 @@
+from django.apps import AppConfig
+
+
+class SupportBridgeConfig(AppConfig):
+    """Helpdesk integration: ticket mirror, agent lookup, churn risk and alerts."""
+
+    name = "support_bridge"
+    verbose_name = "Support bridge"
+
+    def ready(self) -> None:
+        from cloudcore_crm.lib.panels import Panel, register
+        from support_bridge import panels
+
+        register(Panel("home", "churn_alerts", "support_bridge/partials/home_alerts.html", panels.home_alerts, 10))
+        register(Panel("account_360", "churn_risk", "support_bridge/partials/risk_panel.html", panels.account_risk, 10))
+        register(
+            Panel(
+                "account_360_opportunities",
+                "upsell_warning",
+                "support_bridge/partials/upsell_warning.html",
+                panels.upsell_warning,
+            )
+        )
+        register(
+            Panel(
+                "opportunity_form",
+                "upsell_warning",
+                "support_bridge/partials/upsell_warning.html",
+                panels.opportunity_form_warning,
+            )
+        )

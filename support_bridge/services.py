@@ -1,0 +1,652 @@
+"""Every write of the support bridge: the ticket mirror, the webhook inbox, imports,
+churn-risk scores and the alerts they raise.
+
+Each function is one atomic action with keyword-only arguments and an explicit `actor`
+(None is the system itself: the webhook, the nightly run) and a change reason for history.
+Side effects (the owner's email) run after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
+from customers import services as customer_services
+from customers.choices import ActivityKind, AliasKind
+from customers.errors import OwnershipError
+from customers.matching import alias_key, normalise_name
+from customers.models import Account, AccountAlias, Contact, Product
+from migration.headers import MissingColumnsError
+from support_bridge import importers, risk
+from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketSource
+from support_bridge.forms import TicketRowForm
+from support_bridge.models import ChurnAlert, PeerBaseline, RiskScore, Ticket, WebhookEvent
+from support_bridge.payloads import TicketData, parse_event
+
+WEBHOOK_REASON = "Helpdesk webhook"
+RISK_REASON = "Churn-risk recomputed"
+BULK_BATCH = 2000
+CONCERN_ROLES = (SUPPORT_AGENT, CUSTOMER_RELATIONS, DATA_STEWARD)
+HELPDESK_SOURCES = (TicketSource.ZENDESK, TicketSource.FRESHDESK)
+MIRRORED_FIELDS = (
+    "source",
+    "account",
+    "contact",
+    "product",
+    "subject",
+    "status",
+    "priority",
+    "opened_at",
+    "resolved_at",
+    "resolution_hours",
+    "satisfaction",
+    "helpdesk_org_id",
+    "source_updated_at",
+    "source_event_at",
+    "provenance",
+)
+
+
+def _save(instance, *, actor: AbstractBaseUser | None, reason: str) -> None:
+    instance._change_reason = reason
+    instance._history_user = actor
+    instance.save()
+
+
+# --- Merging a snapshot into the mirror --------------------------------------------------
+
+
+def _version(updated: dt.datetime | None, event: dt.datetime | None) -> tuple[dt.datetime, dt.datetime] | None:
+    return None if updated is None else (updated, event or updated)
+
+
+def _is_newer(data: TicketData, ticket: Ticket) -> bool:
+    """A snapshot applies only if it is newer than what the row holds, so a late or
+    repeated delivery never rolls the ticket back. An undated snapshot (a file without a
+    last-update column) never overwrites a dated one."""
+    incoming = _version(data.updated_at, data.event_at)
+    stored = _version(ticket.source_updated_at, ticket.source_event_at)
+    if incoming is None:
+        return stored is None
+    return stored is None or incoming > stored
+
+
+def _merge(
+    data: TicketData,
+    *,
+    account: Account,
+    existing: Ticket | None,
+    contact: Contact | None,
+    product: Product | None,
+) -> Ticket | None:
+    """The ticket with `data` applied (unsaved), or None when nothing changes.
+
+    A triage-sheet row about a ticket the helpdesk already sent only fills gaps (the
+    helpdesk is the authority); a helpdesk snapshot of a ticket first seen on the triage
+    sheet takes that row over, so the ticket is counted once.
+    """
+    if existing is not None and data.source == TicketSource.TRIAGE_SHEET and existing.source in HELPDESK_SOURCES:
+        gaps = {
+            "satisfaction": data.satisfaction,
+            "resolution_hours": data.resolution_hours,
+            "resolved_at": data.resolved_at,
+            "contact": contact,
+            "product": product,
+        }
+        changed = False
+        for name, value in gaps.items():
+            if value is not None and getattr(existing, name) is None:
+                setattr(existing, name, value)
+                changed = True
+        return existing if changed else None
+    if existing is not None and not _is_newer(data, existing):
+        return None
+    ticket = existing or Ticket(source=data.source, external_id=data.external_id)
+    values = {
+        "source": data.source,
+        "account": account,
+        "subject": data.subject,
+        "status": data.status,
+        "priority": data.priority,
+        "opened_at": data.opened_at,
+        "resolved_at": data.resolved_at,
+        "resolution_hours": data.resolution_hours,
+        "source_updated_at": data.updated_at,
+        "source_event_at": data.event_at or data.updated_at,
+        "provenance": data.provenance,
+    }
+    # Facts a snapshot may simply not carry keep their last known value.
+    for name, value in (
+        ("satisfaction", data.satisfaction),
+        ("contact", contact),
+        ("product", product),
+        ("helpdesk_org_id", data.organization_id or None),
+    ):
+        if value is not None:
+            values[name] = value
+    changed = existing is None
+    for name, value in values.items():
+        current = getattr(ticket, f"{name}_id" if name in ("account", "contact", "product") else name)
+        wanted = value.pk if name in ("account", "contact", "product") else value
+        if current != wanted:
+            setattr(ticket, name, value)
+            changed = True
+    return ticket if changed else None
+
+
+# --- Resolving the account ------------------------------------------------------------
+
+
+def resolve_account(data: TicketData) -> tuple[Account | None, str]:
+    """The account a helpdesk ticket belongs to: its customer code, else a helpdesk
+    organisation already mapped to an account; else (None, NONE): keep it for a steward."""
+    if data.customer_code:
+        account = Account.objects.filter(code=data.customer_code).first()
+        if account is not None:
+            return account, Resolution.TAG if data.code_from_tag else Resolution.CODE
+    if data.organization_id:
+        alias = (
+            AccountAlias.objects.filter(
+                kind=AliasKind.HELPDESK_ORG, normalised_value=alias_key(AliasKind.HELPDESK_ORG, data.organization_id)
+            )
+            .select_related("account")
+            .first()
+        )
+        if alias is not None:
+            return alias.account, Resolution.ORGANIZATION
+    return None, Resolution.NONE
+
+
+# --- Webhook ----------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """What the receiver did with one delivery."""
+
+    event: WebhookEvent
+    duplicate: bool
+
+
+def _apply_event(inbox: WebhookEvent, data: TicketData, account: Account, resolution: str) -> None:
+    # Lock the ticket's rows so two deliveries for one ticket apply one after the other.
+    candidates = list(
+        Ticket.objects.select_for_update().filter(
+            external_id=data.external_id, source__in=[data.source, TicketSource.TRIAGE_SHEET]
+        )
+    )
+    current = _pick_existing(data, account, candidates)
+    ticket = _merge(data, account=account, existing=current, contact=None, product=None)
+    if ticket is not None:
+        _save(ticket, actor=None, reason=WEBHOOK_REASON)
+        inbox.status = EventStatus.APPLIED
+    else:
+        inbox.status = EventStatus.STALE
+    inbox.ticket = ticket or current
+    inbox.account = account
+    inbox.resolution = resolution
+    inbox.processed_at = timezone.now()
+    inbox.save(update_fields=["status", "ticket", "account", "resolution", "processed_at"])
+    _recompute_after_commit(account.pk)
+
+
+def receive_webhook(*, body: bytes) -> Delivery:
+    """Store a verified delivery once (by event id) and apply it to the mirror.
+
+    A redelivered event changes nothing; an event whose account is not known yet is held
+    as unmapped for a steward. Raises PayloadError for a body that is not a ticket event.
+    """
+    payload = parse_event(body)
+    data = payload.ticket
+    with transaction.atomic():
+        inbox, created = WebhookEvent.objects.get_or_create(
+            event_id=payload.event_id,
+            defaults={
+                "event_type": payload.event_type,
+                "ticket_external_id": data.external_id,
+                "organization_id": data.organization_id,
+                "body": body.decode("utf-8"),
+                "status": EventStatus.UNMAPPED,
+            },
+        )
+        if not created:
+            return Delivery(event=inbox, duplicate=True)
+        account, resolution = resolve_account(data)
+        if account is not None:
+            _apply_event(inbox, data, account, resolution)
+    return Delivery(event=inbox, duplicate=False)
+
+
+def map_unmapped_event(
+    *, event: WebhookEvent, account: Account, actor: AbstractBaseUser, reason: str
+) -> list[WebhookEvent]:
+    """A steward says which client an unmapped event's helpdesk organisation is.
+
+    The organisation id becomes an alias of the account (so later events resolve by
+    themselves), and every event held for that organisation is applied, oldest first.
+    """
+    if not has_role(actor, DATA_STEWARD):
+        raise OwnershipError("Mapping helpdesk organisations is for data stewards.", fields=[])
+    if not (reason or "").strip():
+        raise OwnershipError("Say why this organisation is this client.", fields=[])
+    with transaction.atomic():
+        held = WebhookEvent.objects.unmapped().select_for_update()
+        if event.organization_id:
+            customer_services.add_alias(
+                account=account,
+                kind=AliasKind.HELPDESK_ORG,
+                value=event.organization_id,
+                source=f"Helpdesk organisation, mapped from webhook event {event.event_id}",
+                actor=actor,
+                reason=reason,
+            )
+            held = held.filter(organization_id=event.organization_id)
+        else:
+            held = held.filter(pk=event.pk)
+        applied = []
+        for inbox in held:
+            payload = parse_event(inbox.body.encode("utf-8"))
+            _apply_event(inbox, payload.ticket, account, Resolution.STEWARD)
+            applied.append(inbox)
+    return applied
+
+
+# --- Imports ------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """A file's outcome: counts when it was written, rejected rows when it was not."""
+
+    name: str
+    kind: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dry_run: bool = False
+    missing_columns: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    rejected: list[tuple[importers.RawRow, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_columns and not self.rejected
+
+    def rejected_csv(self) -> bytes:
+        return importers.rejected_csv(self.headers, self.rejected)
+
+    def summary(self) -> str:
+        if self.missing_columns:
+            return f"{self.name}: nothing imported; missing column(s) {', '.join(self.missing_columns)}."
+        if self.rejected:
+            return f"{self.name}: nothing imported; {len(self.rejected)} of {self.rows} row(s) rejected."
+        verb = "would import" if self.dry_run else "imported"
+        return (
+            f"{self.name}: {verb} {self.rows} row(s): {self.created} new ticket(s), {self.updated} updated, "
+            f"{self.unchanged} unchanged."
+        )
+
+
+class _AccountIndex:
+    """Accounts by client code, helpdesk organisation and (unique) name, read in three
+    queries for the whole file."""
+
+    def __init__(self, tickets: list[TicketData]):
+        codes = {t.customer_code for t in tickets if t.customer_code}
+        orgs = {alias_key(AliasKind.HELPDESK_ORG, t.organization_id) for t in tickets if t.organization_id}
+        names = {normalise_name(t.company_name) for t in tickets if t.company_name}
+        self.by_code = {a.code: a for a in Account.objects.filter(code__in=codes)}
+        self.by_org: dict[str, Account] = {}
+        self.by_name: dict[str, set[int]] = defaultdict(set)
+        accounts: dict[int, Account] = {}
+        for account in Account.objects.filter(normalised_name__in=names - {""}):
+            self.by_name[account.normalised_name].add(account.pk)
+            accounts[account.pk] = account
+        aliases = AccountAlias.objects.filter(
+            kind__in=[AliasKind.HELPDESK_ORG, AliasKind.NAME], normalised_value__in=(orgs | names) - {""}
+        ).select_related("account")
+        for alias in aliases:
+            if alias.kind == AliasKind.HELPDESK_ORG:
+                self.by_org[alias.normalised_value] = alias.account
+            else:
+                self.by_name[alias.normalised_value].add(alias.account_id)
+                accounts[alias.account_id] = alias.account
+        self.accounts = accounts
+
+    def resolve(self, data: TicketData) -> tuple[Account | None, str]:
+        if data.customer_code:
+            account = self.by_code.get(data.customer_code)
+            return (account, "") if account else (None, f"No client {data.customer_code}.")
+        if data.organization_id:
+            account = self.by_org.get(alias_key(AliasKind.HELPDESK_ORG, data.organization_id))
+            if account is not None:
+                return account, ""
+        if data.company_name:
+            matches = self.by_name.get(normalise_name(data.company_name), set())
+            if len(matches) == 1:
+                return self.accounts[next(iter(matches))], ""
+            if matches:
+                return None, f"No client code, and “{data.company_name}” names {len(matches)} clients."
+            return None, f"No client code, and no client is called “{data.company_name}”."
+        return None, "No client code or client name."
+
+
+def _existing_for(tickets: list[TicketData]) -> dict[str, list[Ticket]]:
+    found: dict[str, list[Ticket]] = defaultdict(list)
+    for ticket in Ticket.objects.filter(external_id__in={t.external_id for t in tickets}):
+        found[ticket.external_id].append(ticket)
+    return found
+
+
+def _pick_existing(data: TicketData, account: Account, candidates: list[Ticket]) -> Ticket | None:
+    same_source = [t for t in candidates if t.source == data.source]
+    if same_source:
+        return same_source[0]
+    if data.source == TicketSource.TRIAGE_SHEET:
+        helpdesk = [t for t in candidates if t.source in HELPDESK_SOURCES and t.account_id == account.pk]
+        return helpdesk[0] if helpdesk else None
+    adopt = [t for t in candidates if t.source == TicketSource.TRIAGE_SHEET and t.account_id == account.pk]
+    return adopt[0] if adopt else None
+
+
+def import_tickets(
+    *,
+    data: bytes,
+    name: str,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    kind: str | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Import a helpdesk export (CSV) or the triage sheet (XLSX), all or nothing.
+
+    Every row is validated and its account resolved first; one bad row and nothing is
+    written, and the result carries every rejected row with its reason.
+    """
+    if actor is not None and not has_role(actor, DATA_STEWARD, SUPPORT_AGENT):
+        raise OwnershipError("Importing tickets is for data stewards and support.", fields=[])
+    result = ImportResult(name=name, dry_run=dry_run)
+    try:
+        parsed = importers.read(data, name=name, kind=kind)
+    except MissingColumnsError as error:
+        result.missing_columns = error.missing
+        return result
+    result.kind, result.headers, result.rows = parsed.kind, parsed.headers, len(parsed.rows)
+    source = importers.SOURCE_OF_KIND[parsed.kind]
+    good: list[tuple[importers.RawRow, TicketData]] = []
+    seen: dict[str, int] = {}
+    for row in parsed.rows:
+        form = TicketRowForm(row.fields, source=source, provenance=f"file {name} row {row.number}")
+        if not form.is_valid():
+            result.rejected.append((row, form.reason()))
+            continue
+        ticket = form.cleaned_data["ticket"]
+        if ticket.external_id in seen:
+            result.rejected.append((row, f"Ticket {ticket.external_id} is also on row {seen[ticket.external_id]}."))
+            continue
+        seen[ticket.external_id] = row.number
+        good.append((row, ticket))
+    index = _AccountIndex([t for _, t in good])
+    resolved: list[tuple[TicketData, Account]] = []
+    for row, ticket in good:
+        account, why = index.resolve(ticket)
+        if account is None:
+            result.rejected.append((row, why))
+        else:
+            resolved.append((ticket, account))
+    if result.rejected:
+        result.rejected.sort(key=lambda item: item[0].number)
+        return result
+    with transaction.atomic():
+        existing = _existing_for([t for t, _ in resolved])
+        contacts = _contacts_by_email([t.requester_email for t, _ in resolved])
+        products = _products()
+        created, updated = [], []
+        for ticket, account in resolved:
+            current = _pick_existing(ticket, account, existing.get(ticket.external_id, []))
+            contact = contacts.get((account.pk, ticket.requester_email))
+            product = products.get(ticket.product_name.lower()) if ticket.product_name else None
+            merged = _merge(ticket, account=account, existing=current, contact=contact, product=product)
+            if merged is None:
+                result.unchanged += 1
+            elif merged.pk is None:
+                created.append(merged)
+            else:
+                updated.append(merged)
+        result.created, result.updated = len(created), len(updated)
+        if dry_run:
+            transaction.set_rollback(True)
+            return result
+        history = f"{reason} ({name})"
+        bulk_create_with_history(
+            created, Ticket, batch_size=BULK_BATCH, default_user=actor, default_change_reason=history
+        )
+        if updated:
+            bulk_update_with_history(
+                updated,
+                Ticket,
+                list(MIRRORED_FIELDS),
+                batch_size=BULK_BATCH,
+                default_user=actor,
+                default_change_reason=history,
+            )
+        touched = sorted({account.pk for _, account in resolved})
+        from support_bridge import tasks
+
+        transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(touched))
+    return result
+
+
+def _contacts_by_email(emails: list[str]) -> dict[tuple[int, str], Contact]:
+    wanted = {e for e in emails if e}
+    if not wanted:
+        return {}
+    found = Contact.objects.annotate(lower_email=Lower("email")).filter(lower_email__in=wanted)
+    return {(c.account_id, c.lower_email): c for c in found}
+
+
+def _products() -> dict[str, Product]:
+    products = {}
+    for product in Product.objects.all():
+        products[product.name.lower()] = product
+        products[product.code.lower()] = product
+    return products
+
+
+def load_tickets(*, tickets: list[Ticket], reason: str) -> int:
+    """Bulk-load new mirror rows (the demo world), with a history row each."""
+    with transaction.atomic():
+        bulk_create_with_history(tickets, Ticket, batch_size=BULK_BATCH, default_change_reason=reason)
+    return len(tickets)
+
+
+# --- Churn risk -----------------------------------------------------------------------------
+
+
+@dataclass
+class RiskRun:
+    accounts: int = 0
+    created: int = 0
+    changed: int = 0
+    alerts: int = 0
+    high: int = 0
+
+
+def _recompute_after_commit(account_id: int) -> None:
+    from support_bridge import tasks
+
+    transaction.on_commit(lambda: tasks.recompute_account_risk.delay(account_id))
+
+
+def recompute_risk(
+    *, account_ids: set[int] | list[int] | None = None, now: dt.datetime | None = None, reason: str = RISK_REASON
+) -> RiskRun:
+    """Score every current client (the nightly run) or just `account_ids` (a ticket event).
+
+    Set-based: a few aggregate queries, then bulk writes of the scores that changed. The
+    nightly run also stores each segment's peer median, which single-account runs read.
+    A rise to high raises one alert for the account owner.
+    """
+    now = now or timezone.now()
+    facts = risk.gather(account_ids=account_ids, now=now)
+    with transaction.atomic():
+        if account_ids is None:
+            medians = risk.peer_medians(facts.values())
+            for segment, peer in medians.items():
+                PeerBaseline.objects.update_or_create(
+                    segment=segment,
+                    defaults={"median_tickets": peer["median"], "accounts": peer["accounts"], "computed_at": now},
+                )
+            median_of = {segment: peer["median"] for segment, peer in medians.items()}
+            stored = RiskScore.objects.all()
+        else:
+            median_of = risk.stored_medians()
+            stored = RiskScore.objects.filter(account_id__in=list(facts))
+        assessments = risk.assess_all(facts, median_of, now=now)
+        existing = {s.account_id: s for s in stored.only("pk", "account_id", "score", "band", "reasons")}
+        created, changed, rises = [], [], []
+        for assessment in assessments:
+            score = existing.get(assessment.account_id)
+            was_high = score is not None and score.band == RiskBand.HIGH
+            if score is None:
+                score = RiskScore(
+                    account_id=assessment.account_id,
+                    score=assessment.score,
+                    band=assessment.band,
+                    reasons=assessment.reasons,
+                    computed_at=now,
+                )
+                created.append(score)
+            elif (score.score, score.band, score.reasons) != (assessment.score, assessment.band, assessment.reasons):
+                score.score, score.band, score.reasons, score.computed_at = (
+                    assessment.score,
+                    assessment.band,
+                    assessment.reasons,
+                    now,
+                )
+                changed.append(score)
+            if assessment.band == RiskBand.HIGH and not was_high:
+                rises.append(assessment)
+        bulk_create_with_history(created, RiskScore, batch_size=BULK_BATCH, default_change_reason=reason)
+        if changed:
+            bulk_update_with_history(
+                changed,
+                RiskScore,
+                ["score", "band", "reasons", "computed_at"],
+                batch_size=BULK_BATCH,
+                default_change_reason=reason,
+            )
+        # Unchanged scores were still checked now. `computed_at` is excluded from history,
+        # so this bare update writes no customer fact.
+        fresh = RiskScore.objects.filter(computed_at__lt=now)
+        (fresh if account_ids is None else fresh.filter(account_id__in=list(facts))).update(computed_at=now)
+        if account_ids is None:
+            # Prospects and churned clients are no longer scored.
+            for gone in RiskScore.objects.exclude(account_id__in=risk.scored_accounts().values("pk")):
+                gone._change_reason = "No longer a current client"
+                gone.delete()
+        accounts = Account.objects.in_bulk([a.account_id for a in rises])
+        for assessment in rises:
+            _raise_risk_alert(accounts[assessment.account_id], assessment, now=now)
+    return RiskRun(
+        accounts=len(assessments),
+        created=len(created),
+        changed=len(changed),
+        alerts=len(rises),
+        high=sum(1 for a in assessments if a.band == RiskBand.HIGH),
+    )
+
+
+def _raise_risk_alert(account: Account, assessment: risk.Assessment, *, now: dt.datetime) -> ChurnAlert:
+    alert = ChurnAlert(
+        account=account,
+        owner_id=account.owner_id,
+        kind=AlertKind.RISK,
+        score=assessment.score,
+        band=assessment.band,
+        reasons=assessment.reasons,
+        created_at=now,
+    )
+    _save(alert, actor=None, reason="Churn risk rose to high")
+    customer_services.log_activity(
+        account=account,
+        actor=None,
+        kind=ActivityKind.ALERT,
+        summary=f"Churn risk rose to high ({assessment.score}/100)",
+        detail="; ".join(assessment.reasons),
+        occurred_at=now,
+        reason="Churn-risk alert for the account owner",
+    )
+    _notify_after_commit(alert)
+    return alert
+
+
+def _notify_after_commit(alert: ChurnAlert) -> None:
+    from support_bridge import tasks
+
+    transaction.on_commit(lambda: tasks.notify_alert_owner.delay(alert.pk))
+
+
+def raise_concern(*, account: Account, actor: AbstractBaseUser, message: str) -> ChurnAlert:
+    """A support agent tells the account owner something is wrong, by hand."""
+    if not has_role(actor, *CONCERN_ROLES):
+        raise OwnershipError("Raising a concern is for support and customer relations.", fields=[])
+    message = (message or "").strip()
+    if not message:
+        raise OwnershipError("Say what the concern is.", fields=["message"])
+    score = RiskScore.objects.filter(account=account).first()
+    with transaction.atomic():
+        alert = ChurnAlert(
+            account=account,
+            owner_id=account.owner_id,
+            kind=AlertKind.CONCERN,
+            score=score.score if score else None,
+            band=score.band if score else "",
+            reasons=score.reasons if score else [],
+            message=message,
+            raised_by=actor,
+        )
+        _save(alert, actor=actor, reason="Concern raised by support")
+        customer_services.log_activity(
+            account=account,
+            actor=actor,
+            kind=ActivityKind.ALERT,
+            summary="Support raised a concern for the account owner",
+            detail=message,
+            reason="Concern raised by support",
+        )
+        _notify_after_commit(alert)
+    return alert
+
+
+def acknowledge_alert(*, alert: ChurnAlert, actor: AbstractBaseUser, note: str) -> ChurnAlert:
+    """The owner (or their manager) acknowledges an alert with what they are doing about it."""
+    if alert.owner_id != actor.pk and not has_role(actor, SALES_MANAGER, DATA_STEWARD):
+        raise OwnershipError("Only the account owner or a sales manager acknowledges this alert.", fields=[])
+    note = (note or "").strip()
+    if not note:
+        raise OwnershipError("Add a note: what are you doing about it?", fields=["note"])
+    with transaction.atomic():
+        alert = ChurnAlert.objects.select_for_update().select_related("account").get(pk=alert.pk)
+        if alert.acknowledged_at is not None:
+            return alert  # already acknowledged (a double click): nothing to do twice
+        alert.acknowledged_by, alert.acknowledged_at, alert.note = actor, timezone.now(), note
+        _save(alert, actor=actor, reason="Alert acknowledged")
+        customer_services.log_activity(
+            account=alert.account,
+            actor=actor,
+            kind=ActivityKind.NOTE,
+            summary=f"Acknowledged: {alert.get_kind_display().lower()}",
+            detail=note,
+            reason="Alert acknowledged",
+        )
+    return alert

@@ -1,0 +1,47 @@
+"""Matrix rows for the steward import pages."""
+
+from __future__ import annotations
+
+from cloudcore_crm.roles import ROLE_NAMES
+from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
+from tests.permission_rows import ANON, only
+
+STEWARDS = only("data_steward")
+POST_ONLY = {**dict.fromkeys(ROLE_NAMES, 405), ANON: 302}  # POST only; anonymous users go to log in
+ADMIN = only("data_steward", denied=302)
+
+ROWS: dict[str, dict[str, int]] = {
+    "migration:importrun_list": STEWARDS,
+    "migration:importrun_detail": STEWARDS,
+    "migration:importrun_confirm": POST_ONLY,
+    "migration:importfile_rejected": STEWARDS,
+    "migration:importconflict_list": STEWARDS,
+    "migration:importconflict_resolve": POST_ONLY,
+    "migration:matchreview_list": STEWARDS,
+    "migration:matchreview_resolve": POST_ONLY,
+    "admin:migration_importrun_changelist": ADMIN,
+    "admin:migration_importfile_changelist": ADMIN,
+    "admin:migration_provenance_changelist": ADMIN,
+    "admin:migration_importconflict_changelist": ADMIN,
+    "admin:migration_matchreview_changelist": ADMIN,
+}
+
+
+def build(world: dict, personas: dict) -> None:
+    run = ImportRun.objects.create(started_by=personas["data_steward"], status="succeeded")
+    world["import_run"] = run
+    world["import_file"] = ImportFile.objects.create(run=run, name="d1.xlsx", status="imported", rejected_csv="row\n")
+    world["conflict"] = ImportConflict.objects.create(
+        account=world["account"], field="abn", kept_store="d1", other_store="d4", other_value="51824753556"
+    )
+    world["review"] = MatchReview.objects.create(store="d4", file="x.csv", row=2, incoming_name="Acme")
+
+
+def url_kwargs(name: str, world: dict) -> dict:
+    return {
+        "migration:importrun_detail": {"pk": world["import_run"].pk},
+        "migration:importrun_confirm": {"pk": world["import_run"].pk},
+        "migration:importfile_rejected": {"pk": world["import_file"].pk},
+        "migration:importconflict_resolve": {"pk": world["conflict"].pk},
+        "migration:matchreview_resolve": {"pk": world["review"].pk},
+    }.get(name, {})

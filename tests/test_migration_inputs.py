@@ -1,0 +1,306 @@
+"""Legacy import, one small run per test: dry runs, permissions, the shared samples and
+every class of bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from openpyxl import Workbook
+
+from customers.demo import ensure_demo_users
+from customers.errors import OwnershipError
+from customers.models import Account, AccountAlias, Opportunity, Subscription
+from migration.choices import FileStatus, Store
+from migration.legacy_estate import write_estate
+from migration.models import ImportConflict, Provenance
+from migration.parsing import CellError, parse_date, parse_money, parse_state
+from migration.services import run_import
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def _steward():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="data_steward")
+
+
+# --- Smaller runs, one per test ---------------------------------------------------------
+
+
+@pytest.fixture
+def steward(db):
+    ensure_demo_users()
+    return _steward()
+
+
+def test_a_dry_run_previews_everything_and_writes_nothing(tmp_path, steward):
+    write_estate(tmp_path, seed=7, clients=12)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward, dry_run=True)
+    assert run.status == "previewed"
+    assert run.report["stores"]["d1"]["created"] > 0
+    assert Account.objects.count() == 0 and Subscription.objects.count() == 0
+    assert Provenance.objects.count() == 0 and ImportConflict.objects.count() == 0
+    assert run.files.count() >= 3  # the report survives the rollback
+
+
+def test_only_the_requested_stores_are_imported(tmp_path, steward):
+    write_estate(tmp_path, seed=7, clients=12)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward, only={"d1"})
+    assert set(run.report["stores"]) == {"d1"}
+    assert Opportunity.objects.count() == 0
+
+
+def test_only_data_stewards_import(tmp_path, personas):
+    write_estate(tmp_path, seed=7, clients=5)
+    with pytest.raises(OwnershipError):
+        run_import(paths=list(tmp_path.iterdir()), actor=personas["customer_relations"])
+    assert Account.objects.count() == 0
+
+
+def test_the_shared_legacy_sample_resolves_acme_variants_and_keeps_hidden_rows(tmp_path, steward):
+    shutil.copy(SAMPLES / "legacy_customers.xlsx", tmp_path)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    acme = Account.objects.filter(normalised_name="acme")
+    assert acme.count() == 1, list(acme.values_list("legal_name", flat=True))
+    assert acme.get().abn == "99612345678"
+    assert {"ACME"} <= {a.value for a in AccountAlias.objects.filter(account=acme.get())} or acme.get().legal_name
+    assert Account.objects.filter(legal_name__icontains="Kookaburra").exists()  # row hidden by the filter
+    # Swan River Dental's row has a start of "Sept 2022" (no day): the row is rejected
+    # with its reason, and its checksum-failing ABN is reported too.
+    assert not Account.objects.filter(legal_name__startswith="Swan River").exists()
+    report = run.files.get()
+    assert any("checksum" in w for w in run.report["warnings"])
+    assert "Sept 2022" in report.rejected_csv and "no day" in report.rejected_csv
+
+
+def test_the_xero_sample_counts_invoices_and_credit_notes_but_not_voided_or_draft(tmp_path, steward):
+    shutil.copy(SAMPLES / "legacy_customers.xlsx", tmp_path)
+    shutil.copy(SAMPLES / "xero_sales_invoices_export.csv", tmp_path)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    xero = run.files.get(store=Store.XERO)
+    assert xero.status == FileStatus.IMPORTED
+    assert xero.counts["skipped"] >= 2  # INV-0103 voided, INV-0104 draft
+
+
+def test_the_outlook_sample_in_cp1252_is_read(tmp_path, steward):
+    shutil.copy(SAMPLES / "legacy_customers.xlsx", tmp_path)
+    shutil.copy(SAMPLES / "outlook_calendar_renewals.csv", tmp_path)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    calendar = run.files.get(store=Store.CALENDAR)
+    assert calendar.status == FileStatus.IMPORTED, calendar.message
+
+
+# --- Bad input --------------------------------------------------------------------------
+
+
+def _client_master(path: Path, rows: list[list], headers=None) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(
+        headers or ["Client ID", "Client Name", "ABN", "Product", "Seats", "Start Date", "Renewal Date", "Annual Value"]
+    )
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+GOOD_ROW = ["CC101", "Good Client Pty Ltd", "", "DataVault", 10, "1/07/2025", "1/07/2026", "$12,000"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("report.xlsx", b"%PDF-1.7 not a workbook", "not a spreadsheet"),
+        ("old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old .xls"),
+        ("broken.xlsx", b"PK\x03\x04" + b"\x14\x00truncated", "damaged or truncated"),
+    ],
+)
+def test_wrong_or_broken_files_are_refused_with_a_clear_message(tmp_path, steward, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    run = run_import(paths=[tmp_path / name], actor=steward)
+    refused = run.files.get()
+    assert refused.status == FileStatus.REFUSED
+    assert message in refused.message
+    assert Account.objects.count() == 0
+
+
+def test_a_zip_bomb_is_refused_before_parsing(tmp_path, steward):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (60 * 1024 * 1024))
+    run = run_import(paths=[bomb], actor=steward)
+    assert run.files.get().status == FileStatus.REFUSED
+    assert "zip bomb" in run.files.get().message
+
+
+def test_a_truncated_real_workbook_is_refused(tmp_path, steward):
+    good = _client_master(tmp_path / "full.xlsx", [GOOD_ROW])
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    good.unlink()
+    run = run_import(paths=[cut], actor=steward)
+    assert run.files.get().status == FileStatus.REFUSED
+
+
+def test_missing_required_columns_are_named(tmp_path, steward):
+    path = _client_master(
+        tmp_path / "d1.xlsx", [["CC1", "X", "1/7/2026"]], headers=["Client ID", "Client Name", "Renewal Date"]
+    )
+    run = run_import(paths=[path], actor=steward)
+    refused = run.files.get()
+    assert refused.status == FileStatus.REFUSED
+    assert "not recognised" in refused.message and "67%" in refused.message
+
+
+def test_a_formula_without_a_saved_value_rejects_its_row_not_the_file(tmp_path, steward):
+    path = _client_master(
+        tmp_path / "d1.xlsx",
+        [GOOD_ROW, ["CC102", "Formula Client", "", "DataVault", 5, "1/07/2025", "1/07/2026", "=12*1000"]],
+    )
+    run = run_import(paths=[path], actor=steward)
+    imported = run.files.get()
+    assert imported.counts["rejected"] == 1
+    assert "formula with no saved value" in imported.rejected_csv
+    assert list(Account.objects.values_list("code", flat=True)) == ["CC101"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("Sept 2022", "no day"),
+        ("31/02/2026", "not a real date"),
+        ("soon", "not a date"),
+    ],
+)
+def test_unreadable_dates_reject_the_row_with_the_reason(tmp_path, steward, cell, problem):
+    path = _client_master(
+        tmp_path / "d1.xlsx", [GOOD_ROW, ["CC103", "Dated", "", "DataVault", 5, "1/7/2025", cell, "1000"]]
+    )
+    run = run_import(paths=[path], actor=steward)
+    file = run.files.get()
+    assert file.counts["rejected"] == 1 and problem in file.rejected_csv
+    assert "reason" in file.rejected_csv.splitlines()[0]
+
+
+def test_a_cp1252_csv_is_decoded(tmp_path, steward):
+    _client_master(
+        tmp_path / "d1.xlsx", [["CC104", "Café Société Pty Ltd", "", "DataVault", 5, "1/7/2025", "1/7/2026", "1000"]]
+    )
+    calendar = tmp_path / "calendar.csv"
+    text = (
+        '"Subject","Start Date","All day event"\r\n"Renewal: Café Société Pty Ltd - DataVault","2/07/2026","True"\r\n'
+    )
+    calendar.write_bytes(text.encode("cp1252"))
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    d7 = run.files.get(store=Store.CALENDAR)
+    assert d7.status == FileStatus.IMPORTED, d7.message
+    assert ImportConflict.objects.filter(field="renewal_date", other_value="2026-07-02").exists()
+
+
+def test_a_million_row_file_is_refused_whole_with_bounded_memory(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    huge = tmp_path / "huge_calendar.csv"
+    with open(huge, "w", newline="") as handle:
+        handle.write("Subject,Start Date,All day event\n")
+        line = "Team meeting,1/07/2026,False\n"
+        for _ in range(100):
+            handle.write(line * 10_000)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    refused = run.files.get(name="huge_calendar.csv")
+    assert refused.status == FileStatus.REFUSED and "more than 200,000 rows" in refused.message
+    assert Account.objects.count() == 1  # the good file still imported
+
+
+def test_a_file_that_fails_part_way_leaves_no_rows(tmp_path, steward, monkeypatch):
+    from migration.importers.client_master import ClientMasterImporter
+
+    rows = [
+        [f"CC2{i:02d}", f"Client {i} Pty Ltd", "", "DataVault", 5, "1/7/2025", "1/7/2026", "1000"] for i in range(8)
+    ]
+    path = _client_master(tmp_path / "d1.xlsx", rows)
+    original = ClientMasterImporter.import_row
+    calls = {"n": 0}
+
+    def flaky(self, row, values):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("disk on fire")
+        return original(self, row, values)
+
+    monkeypatch.setattr(ClientMasterImporter, "import_row", flaky)
+    run = run_import(paths=[path], actor=steward)
+    assert run.files.get().status == FileStatus.FAILED
+    assert "disk on fire" in run.files.get().message
+    assert Account.objects.count() == 0 and Provenance.objects.count() == 0
+
+
+def test_an_ambiguous_name_is_held_for_review_never_guessed(tmp_path, steward):
+    path = _client_master(
+        tmp_path / "d1.xlsx",
+        [
+            ["CC301", "Harbour Dental Perth Pty Ltd", "", "DataVault", 5, "1/7/2025", "1/7/2026", "1000"],
+            ["CC302", "Harbour Dental Perth North Pty Ltd", "", "DataVault", 5, "1/7/2025", "1/7/2026", "1000"],
+            ["", "Harbour Dental Perth Nth", "", "CloudSync", 5, "1/7/2025", "1/7/2026", "1000"],
+        ],
+    )
+    run = run_import(paths=[path], actor=steward)
+    assert run.report["reviews"] == 1
+    assert Account.objects.count() == 2
+    assert not Subscription.objects.filter(product__code="cloudsync").exists()
+
+
+# --- Parsers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12000, Decimal("12000.00")),
+        ("$12,000.00", Decimal("12000.00")),
+        ("AUD 12k", Decimal("12000.00")),
+        ("8,500", Decimal("8500.00")),
+        ("(1,200.00)", Decimal("-1200.00")),
+        ("TBC", None),
+    ],
+)
+def test_money_in_its_many_spellings(value, expected):
+    assert parse_money(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2025, 7, 1), dt.date(2025, 7, 1)),
+        (45839, dt.date(2025, 7, 1)),
+        ("01/07/2019", dt.date(2019, 7, 1)),
+        ("1/7/25", dt.date(2025, 7, 1)),
+        ("15 Mar 2026", dt.date(2026, 3, 15)),
+        ("2021-03-15", dt.date(2021, 3, 15)),
+        ("TBC", None),
+    ],
+)
+def test_dates_in_their_many_spellings_read_day_first(value, expected):
+    assert parse_date(value) == expected
+
+
+def test_a_month_without_a_day_is_refused():
+    with pytest.raises(CellError, match="no day"):
+        parse_date("Sept 2022")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("W.A.", "WA"), ("wa", "WA"), ("Western Australia", "WA"), ("?", "")])
+def test_states_in_their_many_spellings(value, expected):
+    assert parse_state(value) == expected
+
+
+def test_the_groups_exist_for_import_roles(db):
+    assert Group.objects.filter(name="data_steward").exists()

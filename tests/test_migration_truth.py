@@ -1,0 +1,157 @@
+"""Legacy import checked against the generated estate's truth file: CloudCore's mess
+goes in, one trustworthy record comes out, and every fact can say where it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.test import override_settings
+
+from customers.demo import ensure_demo_users
+from customers.models import Account, Opportunity, Subscription
+from migration.choices import FileStatus
+from migration.legacy_estate import TRUTH, write_estate
+from migration.models import ImportConflict, ImportRun, Provenance
+from migration.services import run_import
+
+SAMPLES = Path(__file__).parent / "samples"
+MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CLIENTS = 60
+
+
+def _steward():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="data_steward")
+
+
+@pytest.fixture(scope="module")
+def estate(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict]:
+    """Generate a 60-client estate and import it twice, once for the module, inside a
+    transaction rolled back at the end."""
+    directory = tmp_path_factory.mktemp("estate")
+    write_estate(directory, seed=2026, clients=CLIENTS)
+    truth = json.loads((directory / TRUTH).read_text())
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=MD5), transaction.atomic():
+        ensure_demo_users()
+        paths = [p for p in directory.iterdir() if p.is_file()]
+        first = run_import(paths=paths, actor=_steward())
+        history_after_first = {m.__name__: m.history.count() for m in (Account, Subscription, Opportunity)}
+        conflicts_after_first = ImportConflict.objects.count()
+        second = run_import(paths=paths, actor=_steward())
+        yield {
+            "dir": directory,
+            "truth": truth,
+            "first": first,
+            "second": second,
+            "history_after_first": history_after_first,
+            "conflicts_after_first": conflicts_after_first,
+        }
+        transaction.set_rollback(True)
+
+
+def _d1_accounts_by_truth(truth) -> dict[str, set[int]]:
+    account_type = ContentType.objects.get_for_model(Account)
+    by_row = defaultdict(set)
+    for file, row, object_id in Provenance.objects.filter(content_type=account_type, store="d1").values_list(
+        "file", "row", "object_id"
+    ):
+        by_row[(file, row)].add(object_id)
+    found = {}
+    for client in truth["clients"]:
+        ids = set()
+        for store, file, _sheet, row in client["rows"]:
+            if store == "d1":
+                ids |= by_row.get((file, row), set())
+        found[client["id"]] = ids
+    return found
+
+
+@pytest.mark.django_db
+def test_at_least_98_percent_of_true_clients_end_as_exactly_one_account(estate):
+    found = _d1_accounts_by_truth(estate["truth"])
+    exactly_one = sum(1 for ids in found.values() if len(ids) == 1)
+    assert exactly_one / len(found) >= 0.98, {k: v for k, v in found.items() if len(v) != 1}
+
+
+@pytest.mark.django_db
+def test_no_account_merges_two_different_clients(estate):
+    owners = defaultdict(set)
+    for client_id, ids in _d1_accounts_by_truth(estate["truth"]).items():
+        for account_id in ids:
+            owners[account_id].add(client_id)
+    assert all(len(clients) == 1 for clients in owners.values())
+
+
+@pytest.mark.django_db
+def test_money_comes_from_xero_and_renewal_dates_from_the_client_master(estate):
+    by_code = {a.code: a for a in Account.objects.all()}
+    checked = 0
+    for client in estate["truth"]["clients"]:
+        account = by_code[client["code"]]
+        for product, facts in client["subscriptions"].items():
+            sub = Subscription.objects.get(account=account, product__code=product)
+            assert sub.annual_value == Decimal(facts["annual_value"]), (client["code"], product)
+            expected = dt.date.fromisoformat(facts["renewal_date"]) if facts["renewal_date"] else None
+            assert sub.renewal_date == expected, (client["code"], product)
+            checked += 1
+    assert checked > CLIENTS
+
+
+@pytest.mark.django_db
+def test_disagreements_between_stores_are_listed_not_silently_overwritten(estate):
+    for planted in estate["truth"]["conflicts"]:
+        assert ImportConflict.objects.filter(
+            account__code=planted["code"], subscription__product__code=planted["product"], field=planted["field"]
+        ).exists(), planted
+
+
+@pytest.mark.django_db
+def test_every_imported_record_has_provenance_and_a_history_reason_naming_the_run(estate):
+    run = estate["first"]
+    for model in (Account, Subscription, Opportunity):
+        content_type = ContentType.objects.get_for_model(model)
+        with_provenance = set(Provenance.objects.filter(content_type=content_type).values_list("object_id", flat=True))
+        assert set(model.objects.values_list("pk", flat=True)) <= with_provenance, model
+        created = model.history.filter(history_type="+")
+        assert created.exists()
+        assert all(
+            f"Import run #{run.pk}" in reason for reason in created.values_list("history_change_reason", flat=True)
+        )
+        assert all(user == _steward().pk for user in created.values_list("history_user", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_second_run_changes_nothing(estate):
+    second = estate["second"].report
+    for store, counts in second["stores"].items():
+        assert counts.get("created", 0) == 0, store
+        assert counts.get("updated", 0) == 0, store
+        assert counts.get("values updated", 0) == 0, store
+    now = {m.__name__: m.history.count() for m in (Account, Subscription, Opportunity)}
+    assert now == estate["history_after_first"]
+    assert ImportConflict.objects.count() == estate["conflicts_after_first"]
+
+
+@pytest.mark.django_db
+def test_the_run_report_counts_each_store_and_keeps_who_ran_it(estate):
+    run = estate["first"]
+    stores = run.report["stores"]
+    assert {"d1", "d3", "d4", "d7"} <= set(stores)
+    assert stores["d1"]["created"] > CLIENTS
+    assert run.started_by == _steward()
+    assert ImportRun.objects.filter(pk=run.pk, status="succeeded").exists()
+    assert run.files.filter(status=FileStatus.IMPORTED).count() >= 4
+
+
+@pytest.mark.django_db
+def test_the_truth_file_is_recognised_as_nothing_and_ignored(estate):
+    assert not estate["first"].files.filter(name=TRUTH).exists()
