@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from cloudcore_crm.celery import app as celery_app
 from cloudcore_crm.roles import ROLE_NAMES
 from tests.factories import UserFactory
+
+# Tasks run in-process in the suite even when REDIS_URL is set (as in CI): a test must not
+# depend on a worker being up. Without this, a task queued to Redis would never run.
+celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
 
 
 @pytest.fixture(autouse=True)
