@@ -57,6 +57,10 @@ D1_HEADERS = [
     "Phone",
     "State",
     "Segment",
+    "Street",
+    "Suburb",
+    "Postcode",
+    "Website",
 ]
 XERO_HEADERS = [
     "ContactName",
@@ -272,6 +276,10 @@ class _Estate:
                     f["phone"],
                     rng.choice([f["state"], f["state"].lower(), ".".join(f["state"]) + ".", f["state"]]),
                     SEGMENT_LABELS[f["segment"]],
+                    "" if variant else f["street"],
+                    "" if variant else f["suburb"],
+                    "" if variant else (int(f["postcode"]) if f["postcode"] and rng.random() < 0.5 else f["postcode"]),
+                    "" if variant else f["website"],
                 ]
                 ws.append(row)
                 row_number += 1

@@ -45,6 +45,10 @@ HEADERS = HeaderMap(
         "phone": ["Phone", "Phone Number", "Telephone"],
         "state": ["State"],
         "segment": ["Segment", "Size", "Tier"],
+        "street": ["Street", "Address", "Street Address", "Address Line 1"],
+        "suburb": ["Suburb", "City", "Town"],
+        "postcode": ["Postcode", "Post Code", "Postal Code", "ZIP"],
+        "website": ["Website", "Web", "URL", "Web Page"],
     },
     required=["name", "renewal", "value"],
 )
@@ -186,6 +190,16 @@ class ClientMasterImporter(Importer):
             fields["office"] = office
         if phone:
             fields["phone"] = phone[:20]
+        if authoritative:
+            for column, limit in (("street", 200), ("suburb", 100)):
+                if text := clean_text(values.get(column)):
+                    fields[column] = text[:limit]
+            postcode = clean_text(values.get("postcode"))
+            if postcode.isdigit() and len(postcode) <= 4:
+                fields["postcode"] = postcode.zfill(4)  # Excel drops the leading zero of 0800
+            website = clean_text(values.get("website"))
+            if website:
+                fields["website"] = website if "://" in website else f"https://{website}"
         if state:
             fields["state"] = state
         for column, field in (("owner", "owner"), ("coordinator", "relations_coordinator")):
