@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from cloudcore_crm.lib.admin import StewardReadOnlyMixin
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import ownership, services
 from customers.errors import ConflictError, OwnershipError
@@ -131,43 +132,13 @@ class AccountAliasAdmin(StewardAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(StewardReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "code", "is_active"]
 
-    def has_module_permission(self, request):
-        return has_role(request.user, DATA_STEWARD)
 
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class StewardReadOnlyAdmin(admin.ModelAdmin):
+class StewardReadOnlyAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
     """The duplicate queue and merge records, for stewards to browse: read-only, because
     reviews, merges and undos go through the review pages (and their services)."""
-
-    def has_module_permission(self, request):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DuplicateCandidate)

@@ -2,25 +2,12 @@
 
 from django.contrib import admin
 
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.lib.admin import StewardReadOnlyMixin
 from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview, Provenance
 
 
-class ReadOnlyStewardAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyStewardAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(ImportRun)

@@ -9,25 +9,12 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.lib.admin import StewardReadOnlyMixin
 from support_bridge.models import ChurnAlert, RiskScore, Ticket, WebhookEvent
 
 
-class ReadOnlyStewardAdmin(SimpleHistoryAdmin):
-    def has_module_permission(self, request):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DATA_STEWARD)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyStewardAdmin(StewardReadOnlyMixin, SimpleHistoryAdmin):
+    pass
 
 
 @admin.register(Ticket)
