@@ -304,3 +304,19 @@ def test_states_in_their_many_spellings(value, expected):
 
 def test_the_groups_exist_for_import_roles(db):
     assert Group.objects.filter(name="data_steward").exists()
+
+
+def test_a_deal_typed_twice_in_one_workbook_imports_once_and_stays_unchanged(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Rep: Chloe Bennett"])
+    ws.append(["Client", "Opportunity", "Stage", "Value"])
+    ws.append(["Good Client Pty Ltd", "DataVault upsell", "Proposal", "5000"])
+    ws.append(["Good Client", "DataVault upsell", "Qualified", "4000"])
+    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+    first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    second = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    assert first.report["stores"]["d3"] == {"created": 1, "skipped": 1}
+    assert second.report["stores"]["d3"] == {"unchanged": 1, "skipped": 1}
+    assert Opportunity.objects.get().stage == "proposal"

@@ -59,6 +59,7 @@ class PipelineImporter(Importer):
 
     def prepare(self, table) -> None:
         self.names: dict[str, object] = {}
+        self.seen: dict[tuple[int, str], int] = {}  # (account, deal) -> first row in this file
         candidates = [clean_text(cell) for values in table.preamble for cell in values if cell]
         candidates += [Path(self.file_name).stem]
         self.rep = None
@@ -95,6 +96,13 @@ class PipelineImporter(Importer):
         account = self.names[key]
         if account is None:
             raise RowRejected(f"no client in the client master matches {client!r}")
+        key = (account.pk, deal[:200].lower())
+        if key in self.seen:
+            # The same deal typed twice in one workbook: the first row stands, so a second
+            # import gives the same result instead of flipping between the two rows.
+            self.report.warnings.append(f"row {row.number} repeats the deal of row {self.seen[key]}; skipped")
+            return "skipped"
+        self.seen[key] = row.number
         fields = {"stage": stage, "amount": amount, "expected_close": close, "product": product}
         reason = self.reason(row)
         existing = Opportunity.objects.filter(account=account, owner=self.rep, name__iexact=deal[:200]).first()
