@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,7 +168,7 @@ def _safe_cell(value: object) -> str:
     return text
 
 
-class Importer:
+class Importer(ABC):
     """One legacy store. Subclasses declare `store`, `header_map` and `import_row`."""
 
     store: ClassVar[str]
@@ -217,14 +218,15 @@ class Importer:
         """A row with nothing to import (a spacer, a totals line) is skipped, not rejected."""
         return not any(clean_text(v) for v in values.values() if v is not FORMULA_WITHOUT_VALUE)
 
-    def prepare(self, table: Table) -> None:
+    def prepare(self, table: Table) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook before the rows (e.g. read the rep's name from a title cell)."""
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook after the rows (e.g. write values aggregated over many rows)."""
 
+    @abstractmethod
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
-        raise NotImplementedError
+        """Import one row; return what happened to it ("created", "unchanged", ...)."""
 
     @staticmethod
     def _check_formulas(values: dict[str, object]) -> None:
