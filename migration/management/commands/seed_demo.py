@@ -34,7 +34,9 @@ class Command(BaseCommand):
             self.stdout.write("Building the demo world from the legacy estate (about a minute the first time)…")
         result, run = seed_demo(seed=seed)
         if run is not None:
-            for line in report_lines(run)[: 3 + len(run.report.get("files", []))]:
+            lines = report_lines(run)
+            table_end = lines.index("", 2) if "" in lines[2:] else len(lines)  # the file table, not the notes
+            for line in lines[:table_end]:
                 self.stdout.write(line)
         for line in summary_lines(result, seed=seed):
             self.stdout.write(line)
