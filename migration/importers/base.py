@@ -95,13 +95,10 @@ class RunContext:
         best = matches[0]
         rivals = [m for m in matches[1:] if m.pk != best.pk and m.score >= best.score - MARGIN]
         if best.score >= AUTO_MATCH and not rivals:
-            return self.accounts_by_pk(best.pk)
+            return self.accounts_by_code.get(best.code) or self._load(best.pk)
         raise HeldForReview(_describe(matches))
 
-    def accounts_by_pk(self, pk: int) -> Account:
-        for account in self.accounts_by_code.values():
-            if account.pk == pk:
-                return account
+    def _load(self, pk: int) -> Account:
         account = Account.objects.get(pk=pk)
         self.accounts_by_code[account.code] = account
         return account
