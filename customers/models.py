@@ -121,12 +121,16 @@ class Account(models.Model):
         return f"{self.code} {self.display_name}"
 
     def save(self, *args, **kwargs):
-        self.normalised_name = normalise_name(self.legal_name)
-        self.phone_digits = phone_digits(self.phone)
+        self.set_derived_fields()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("customers:account_detail", kwargs={"code": self.code})
+
+    def set_derived_fields(self) -> None:
+        """The columns kept for search and matching (bulk writes call this too)."""
+        self.normalised_name = normalise_name(self.legal_name)
+        self.phone_digits = phone_digits(self.phone)
 
     @property
     def display_name(self) -> str:
@@ -167,8 +171,11 @@ class Contact(models.Model):
         return self.full_name
 
     def save(self, *args, **kwargs):
-        self.phone_digits = phone_digits(self.phone)
+        self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        self.phone_digits = phone_digits(self.phone)
 
     @property
     def full_name(self) -> str:
@@ -341,8 +348,11 @@ class AccountAlias(models.Model):
         return f"{self.get_kind_display()}: {self.value}"
 
     def save(self, *args, **kwargs):
-        self.normalised_value = alias_key(self.kind, self.value)
+        self.set_derived_fields()
         super().save(*args, **kwargs)
+
+    def set_derived_fields(self) -> None:
+        self.normalised_value = alias_key(self.kind, self.value)
 
 
 # --- Duplicates -----------------------------------------------------------------------

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 
 from migration.headers import HeaderMap
 
@@ -101,18 +103,51 @@ def _locate_header(
     return best
 
 
-def _formula_sheets(path: Path) -> set[str]:
-    """Worksheet parts that contain formulas (cheap byte scan, no XML parsing)."""
-    found = set()
+_FORMULA_TAG = re.compile(rb"<f[\s>/]")
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_SAVED_VALUE = re.compile(rb"<v>\s*[^<\s][^<]*</v>")
+_MAX_CELL_BYTES = 1 << 20
+
+
+def _formulas_without_values(path: Path) -> dict[str, dict[int, list[int]]]:
+    """Per worksheet part and row, the column indexes of formula cells with no saved
+    value: a file saved by a tool that does not calculate (read from the sheet XML in
+    chunks, without a second parse of the workbook)."""
+    found: dict[str, dict[int, list[int]]] = {}
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
                 with archive.open(name) as part:
-                    while chunk := part.read(1 << 20):
-                        if b"<f>" in chunk or b"<f " in chunk:
-                            found.add(name)
-                            break
+                    cells = _scan_formula_cells(part)
+                for row, column in sorted(cells):
+                    found.setdefault(name, {}).setdefault(row, []).append(column)
     return found
+
+
+def _scan_formula_cells(part: io.BufferedIOBase) -> set[tuple[int, int]]:
+    cells: set[tuple[int, int]] = set()
+    carry = b""
+    while True:
+        chunk = part.read(1 << 20)
+        data = carry + chunk
+        # Only whole cells are scanned; the rest waits for the next chunk.
+        cut = data.rfind(b"</c>") + 4 if chunk else len(data)
+        if cut < 4:
+            if len(data) > _MAX_CELL_BYTES:
+                raise FileRefused("A worksheet holds a cell too large to read.")
+            carry = data
+            continue
+        block, carry = data[:cut], data[cut:]
+        for match in _FORMULA_TAG.finditer(block):
+            start = block.rfind(b"<c ", 0, match.start())
+            end = block.find(b"</c>", match.start())
+            ref = _CELL_REF.search(block, start, block.find(b">", start))
+            if start < 0 or ref is None:
+                continue
+            if not _SAVED_VALUE.search(block, match.start(), end if end >= 0 else len(block)):
+                cells.add((int(ref[2]), column_index_from_string(ref[1].decode()) - 1))
+        if not chunk:
+            return cells
 
 
 def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
@@ -125,7 +160,9 @@ def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
     check_zip(path)
     try:
         values_book = load_workbook(path, read_only=True, data_only=True)
-        formulas_book = load_workbook(path, read_only=True, data_only=False) if _formula_sheets(path) else None
+        missing_values = _formulas_without_values(path)
+    except FileRefused:
+        raise
     except Exception as exc:  # openpyxl raises many types for damaged parts
         raise FileRefused(f"{path.name} could not be read as a workbook ({exc.__class__.__name__}).") from exc
     try:
@@ -138,31 +175,24 @@ def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
             if located is None:
                 continue
             header_row, headers, _score = located
-            formula_rows = None
-            if formulas_book is not None:
-                fws = formulas_book[ws.title]
-                fws.reset_dimensions()
-                formula_rows = fws.iter_rows(min_row=header_row + 1, values_only=True)
             preamble = [values for number, values in head if number < header_row]
-            yield Table(ws.title, header_row, headers, _xlsx_rows(ws, header_row, formula_rows), preamble)
+            formula_cells = missing_values.get(ws._worksheet_path.lstrip("/"), {})
+            yield Table(ws.title, header_row, headers, _xlsx_rows(ws, header_row, formula_cells), preamble)
     finally:
         values_book.close()
-        if formulas_book is not None:
-            formulas_book.close()
 
 
 FORMULA_WITHOUT_VALUE = object()
 
 
-def _xlsx_rows(ws, header_row: int, formula_rows) -> Iterator[SourceRow]:
+def _xlsx_rows(ws, header_row: int, formula_cells: dict[int, list[int]]) -> Iterator[SourceRow]:
     count = 0
     for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):
-        formulas = next(formula_rows, None) if formula_rows is not None else None
         row = list(values)
-        if formulas is not None:
-            for i, formula in enumerate(formulas):
-                if isinstance(formula, str) and formula.startswith("=") and i < len(row) and row[i] is None:
-                    row[i] = FORMULA_WITHOUT_VALUE
+        for column in formula_cells.get(number, ()):
+            row.extend([None] * (column + 1 - len(row)))
+            if row[column] is None:
+                row[column] = FORMULA_WITHOUT_VALUE
         row = _trimmed(row)
         if not row:
             continue

@@ -7,7 +7,7 @@ import csv
 import io
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -15,8 +15,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
-from customers.models import Account, Product
+from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictStatus, Store
 from migration.headers import HeaderMap
 from migration.models import ImportConflict, ImportRun, MatchReview, Provenance
@@ -26,6 +27,7 @@ from migration.readers import FORMULA_WITHOUT_VALUE, SourceRow, Table
 AUTO_MATCH = 90  # a name match this strong (or a shared ABN) is the same client
 REVIEW_FLOOR = 70  # below this an incoming name is not like any account
 MARGIN = 5  # a runner-up this close to the best makes the match ambiguous
+FLUSH_AT = 5000  # pending writes; bounds memory on a very large file
 
 
 class RowRejected(ValueError):
@@ -38,7 +40,12 @@ class HeldForReview(ValueError):
 
 @dataclass
 class RunContext:
-    """State shared by the importers of one run."""
+    """State shared by the importers of one run.
+
+    Every account of the run is one `Account` instance (in `accounts_by_code`), so the
+    maps below key records by that instance's identity: it works the same for accounts
+    already in the database and for those this run has created but not yet written.
+    """
 
     run: ImportRun
     actor: models.Model
@@ -46,7 +53,13 @@ class RunContext:
     accounts_by_code: dict[str, Account]
     products: dict[str, Product]
     staff_by_name: dict[str, models.Model]
+    writer: BulkWriter
+    taken_numbers: set[int]
     progress: Callable[[int], None] = lambda rows: None
+    _contacts: dict[int, list[Contact]] | None = None
+    _subscriptions: dict[int, list[Subscription]] | None = None
+    _opportunities: dict[tuple[int, int, str], Opportunity] | None = None
+    _ever_subscribed: set[int] | None = None
 
     @classmethod
     def build(cls, run: ImportRun, actor) -> RunContext:
@@ -67,6 +80,8 @@ class RunContext:
             accounts_by_code={a.code: a for a in Account.objects.active_records()},
             products=products,
             staff_by_name=staff,
+            writer=BulkWriter(actor),
+            taken_numbers=set(Account.objects.values_list("number", flat=True)),
         )
 
     def product(self, value: object) -> Product:
@@ -93,7 +108,7 @@ class RunContext:
         if not matches:
             return None
         best = matches[0]
-        rivals = [m for m in matches[1:] if m.pk != best.pk and m.score >= best.score - MARGIN]
+        rivals = [m for m in matches[1:] if m.code != best.code and m.score >= best.score - MARGIN]
         if best.score >= AUTO_MATCH and not rivals:
             return self.accounts_by_code.get(best.code) or self._load(best.pk)
         raise HeldForReview(_describe(matches))
@@ -103,22 +118,79 @@ class RunContext:
         self.accounts_by_code[account.code] = account
         return account
 
-    def remember(self, account: Account) -> None:
-        """Put a created or updated account where the next rows will find it."""
-        known = account.code in self.accounts_by_code
+    def new_account(self, *, code: str, values: dict, reason: str) -> Account:
+        """A client the run has not seen: its own code when the row gave a free one,
+        otherwise the next free number. Written at the next flush."""
+        number = int(code[2:]) if code else 0
+        if not number or number in self.taken_numbers:
+            number = max(self.taken_numbers, default=0) + 1
+        self.taken_numbers.add(number)
+        account = self.writer.create(Account(number=number, code=account_code(number)), values=values, reason=reason)
         self.accounts_by_code[account.code] = account
-        if not known:
-            self.index.add(
-                MatchRecord.build(
-                    pk=account.pk,
-                    code=account.code,
-                    legal_name=account.legal_name,
-                    trading_name=account.trading_name,
-                    abn=account.abn,
-                    phone=account.phone,
-                    state=account.state,
-                )
+        self.index.add(
+            MatchRecord.build(
+                pk=-len(self.index.records) - 1,  # not written yet: a stand-in id, unique in the index
+                code=account.code,
+                legal_name=account.legal_name,
+                trading_name=account.trading_name,
+                abn=account.abn,
+                phone=account.phone,
+                state=account.state,
             )
+        )
+        return account
+
+    # --- What the run knows of each account (loaded once, kept current as it writes) ---
+    def _by_account(self, rows: Iterable[models.Model]) -> dict[int, list]:
+        """Records grouped by their account's instance, which they are attached to (so
+        ownership checks that read `record.account` cost no query)."""
+        accounts = {a.pk: a for a in self.accounts_by_code.values() if a.pk is not None}
+        grouped: dict[int, list] = {}
+        for record in rows:
+            account = accounts.get(record.account_id)
+            if account is not None:
+                record.account = account
+                grouped.setdefault(id(account), []).append(record)
+        return grouped
+
+    def contacts_of(self, account: Account) -> list[Contact]:
+        if self._contacts is None:
+            self._contacts = self._by_account(Contact.objects.active_records().order_by("pk"))
+        return self._contacts.setdefault(id(account), [])
+
+    def _live(self) -> dict[int, list[Subscription]]:
+        if self._subscriptions is None:
+            self._subscriptions = self._by_account(Subscription.objects.live().order_by("pk"))
+        return self._subscriptions
+
+    def subscriptions_of(self, account: Account) -> list[Subscription]:
+        """The account's live subscriptions, oldest first."""
+        return self._live().setdefault(id(account), [])
+
+    def live_subscription(self, account: Account, product: Product) -> Subscription | None:
+        return next((s for s in self.subscriptions_of(account) if s.product_id == product.pk), None)
+
+    def all_live_subscriptions(self) -> Iterator[Subscription]:
+        for subscriptions in self._live().values():
+            yield from subscriptions
+
+    def ever_subscribed(self, account: Account) -> bool:
+        if self._ever_subscribed is None:
+            self._ever_subscribed = set(Subscription.objects.values_list("account_id", flat=True).distinct())
+        return account.pk in self._ever_subscribed or bool(self.subscriptions_of(account))
+
+    def opportunity(self, account: Account, owner, name: str) -> Opportunity | None:
+        if self._opportunities is None:
+            self._opportunities = {}
+            for account_key, deals in self._by_account(Opportunity.objects.order_by("pk")).items():
+                for deal in deals:
+                    self._opportunities.setdefault((account_key, deal.owner_id, deal.name.lower()), deal)
+        return self._opportunities.get((id(account), owner.pk, name.lower()))
+
+    def add_opportunity(self, opportunity: Opportunity) -> None:
+        self.opportunity(opportunity.account, opportunity.owner, opportunity.name)  # loads the map
+        key = (id(opportunity.account), opportunity.owner.pk, opportunity.name.lower())
+        self._opportunities.setdefault(key, opportunity)
 
 
 def _product_key(text: str) -> str:
@@ -176,7 +248,8 @@ class Importer(ABC):
         self.ctx = context
         self.file_name = file_name
         self.report = FileReport(name=file_name, store=self.store)
-        self._provenance: dict[tuple, Provenance] = {}
+        self._provenance: dict[tuple, tuple[models.Model, SourceRow, set[str]]] = {}
+        self._conflicts: dict[tuple, dict] = {}
 
     @classmethod
     def recognises(cls, headers: list[object]) -> float:
@@ -206,10 +279,18 @@ class Importer(ABC):
                 action = "held for review"
             self.report.counts[action] += 1
             self.ctx.progress(1)
+            if self.ctx.writer.pending >= FLUSH_AT:
+                self.flush()
         self.finish()
-        # One insert for the file's provenance; rows already recorded are left alone.
-        Provenance.objects.bulk_create(self._provenance.values(), ignore_conflicts=True, batch_size=2000)
+        self.flush()
         return self.report
+
+    def flush(self) -> None:
+        """Write what the rows so far decided: the records, then their provenance and
+        conflicts (which need the records' ids)."""
+        self.ctx.writer.flush()
+        self._write_provenance()
+        self._write_conflicts()
 
     def is_blank(self, values: dict[str, object]) -> bool:
         """A row with nothing to import (a spacer, a totals line) is skipped, not rejected."""
@@ -236,43 +317,82 @@ class Importer(ABC):
 
     # --- Shared records ----------------------------------------------------------------
     def provenance(self, record: models.Model, row: SourceRow, fields: Iterable[str]) -> None:
-        """Remember that this row supplied these fields of `record` (written at file end)."""
-        content_type = ContentType.objects.get_for_model(record)
-        key = (content_type.pk, record.pk, row.sheet, row.number)
+        """Remember that this row supplied these fields of `record` (written at the flush,
+        when a record created by this run has its id)."""
+        key = (type(record), id(record), row.sheet, row.number)
         if key in self._provenance:
-            self._provenance[key].fields = sorted({*self._provenance[key].fields, *fields})
-            return
-        self._provenance[key] = Provenance(
-            content_type=content_type,
-            object_id=record.pk,
-            store=self.store,
-            file=self.file_name,
-            sheet=row.sheet,
-            row=row.number,
-            fields=sorted(fields),
-            run=self.ctx.run,
+            self._provenance[key][2].update(fields)
+        else:
+            self._provenance[key] = (record, row, set(fields))
+
+    def _write_provenance(self) -> None:
+        # One insert for the file's provenance; rows already recorded are left alone.
+        Provenance.objects.bulk_create(
+            [
+                Provenance(
+                    content_type=ContentType.objects.get_for_model(record),
+                    object_id=record.pk,
+                    store=self.store,
+                    file=self.file_name,
+                    sheet=row.sheet,
+                    row=row.number,
+                    fields=sorted(fields),
+                    run=self.ctx.run,
+                )
+                for record, row, fields in self._provenance.values()
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
         )
+        self._provenance.clear()
 
     def conflict(
         self, *, account, subscription=None, field: str, kept_store: str, kept, other_store: str, other, detail=""
     ) -> None:
-        """Record that two stores disagree (once per distinct disagreement)."""
-        _, created = ImportConflict.objects.get_or_create(
-            account=account,
-            subscription=subscription,
-            field=field,
-            other_store=other_store,
-            other_value=clean_text(other),
-            defaults={
-                "run": self.ctx.run,
+        """Record that two stores disagree (once per distinct disagreement; written at the flush)."""
+        other = clean_text(other)
+        key = (id(account), id(subscription), field, other_store, other)
+        self._conflicts.setdefault(
+            key,
+            {
+                "account": account,
+                "subscription": subscription,
+                "field": field,
+                "other_store": other_store,
+                "other_value": other,
                 "kept_store": kept_store,
                 "kept_value": clean_text(kept),
                 "detail": detail,
-                "status": ConflictStatus.OPEN,
             },
         )
-        if created:
-            self.report.conflicts += 1
+
+    def _write_conflicts(self) -> None:
+        if not self._conflicts:
+            return
+        accounts = sorted({values["account"].pk for values in self._conflicts.values()})
+        known = set()
+        for start in range(0, len(accounts), 1000):
+            known.update(
+                ImportConflict.objects.filter(account_id__in=accounts[start : start + 1000]).values_list(
+                    "account_id", "subscription_id", "field", "other_store", "other_value"
+                )
+            )
+        new = []
+        for values in self._conflicts.values():
+            subscription = values["subscription"]
+            key = (
+                values["account"].pk,
+                subscription.pk if subscription else None,
+                values["field"],
+                values["other_store"],
+                values["other_value"],
+            )
+            if key not in known:
+                known.add(key)
+                new.append(ImportConflict(run=self.ctx.run, status=ConflictStatus.OPEN, **values))
+        ImportConflict.objects.bulk_create(new, batch_size=2000)
+        self.report.conflicts += len(new)
+        self._conflicts.clear()
 
     def hold(self, row: SourceRow, values: dict[str, object], candidates: list[dict]) -> None:
         _, created = MatchReview.objects.get_or_create(

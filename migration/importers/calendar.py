@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 
-from customers.choices import SubscriptionStatus
 from customers.matching import normalise_name
-from customers.models import Subscription
 from migration.choices import Store
 from migration.headers import HeaderMap
 from migration.importers.base import HeldForReview, Importer, RowRejected
@@ -62,13 +60,7 @@ class OutlookCalendarImporter(Importer):
         if account is None:
             raise RowRejected(f"no client in the client master matches {match['client']!r}")
         product = self.ctx.product(match["product"])
-        subscription = (
-            Subscription.objects.filter(
-                account=account, product=product, status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
-            )
-            .order_by("-pk")
-            .first()
-        )
+        subscription = self.ctx.live_subscription(account, product)
         if subscription is None:
             raise RowRejected(f"{account.code} has no live {product.name} subscription in the client master")
         self.seen.add(subscription.pk)
@@ -91,7 +83,9 @@ class OutlookCalendarImporter(Importer):
         return "conflict"
 
     def finish(self) -> None:
-        missing = Subscription.objects.live().filter(renewal_date__isnull=False).exclude(pk__in=self.seen).count()
+        missing = sum(
+            1 for s in self.ctx.all_live_subscriptions() if s.renewal_date is not None and s.pk not in self.seen
+        )
         if missing:
             self.report.warnings.append(
                 f"{missing} live subscription renewal(s) are missing from the Outlook calendar: "

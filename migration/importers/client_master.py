@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 
-from customers import services
-from customers.choices import AliasKind, Industry, LifecycleStatus, Office, Segment, SubscriptionStatus
+from customers.choices import ActivityKind, Industry, LifecycleStatus, Office, Segment, SubscriptionStatus
 from customers.matching import normalise_name
-from customers.models import Account, Contact, Subscription
+from customers.models import Account, Activity, Contact, Subscription
 from customers.validators import abn_is_valid, clean_abn
 from migration.choices import Store
 from migration.headers import HeaderMap
@@ -137,38 +136,28 @@ class ClientMasterImporter(Importer):
         account = self.ctx.account_for(name=name, abn=abn, phone=phone, state=state, code=code)
         fields = self._account_fields(values, name=name, abn=abn, phone=phone, state=state, authoritative=bool(code))
         reason = self.reason(row)
+        writer = self.ctx.writer
         if account is None:
-            number = int(code[2:]) if code and not Account.objects.filter(code=code).exists() else None
             fields.setdefault("legal_name", name)  # a variant row that is the first sight of a client
-            account = services.create_account(actor=self.ctx.actor, reason=reason, number=number, **fields)
-            self.ctx.remember(account)
+            account = self.ctx.new_account(code=code, values=fields, reason=reason)
             action = "created"
         else:
             action = self._update_account(account, fields, reason)
-            account = self.ctx.accounts_by_code[account.code]
         if normalise_name(name) != account.normalised_name:
-            services.add_alias(
-                account=account,
-                kind=AliasKind.NAME,
-                value=name,
-                source=f"{self.file_name} row {row.number}",
-                actor=self.ctx.actor,
-                reason=reason,
-            )
+            writer.add_alias(account=account, value=name, source=f"{self.file_name} row {row.number}", reason=reason)
         self.provenance(account, row, fields)
         action = self._merge_contact(account, values, row, reason, action)
         if product is None:
             if value is not None or renewal is not None:
                 self.report.warnings.append(f"row {row.number}: a contract without a product; recorded on the timeline")
-                services.log_activity(
-                    account=account,
-                    actor=self.ctx.actor,
-                    kind="note",
+                summary = (
+                    "Client master lists a contract without a product "
+                    f"(renewal {renewal or 'none'}, value {value or 'none'})"
+                )
+                writer.create(
+                    Activity(account=account, actor=self.ctx.actor),
+                    values={"kind": ActivityKind.NOTE, "summary": summary},
                     reason=reason,
-                    summary=(
-                        "Client master lists a contract without a product "
-                        f"(renewal {renewal or 'none'}, value {value or 'none'})"
-                    ),
                 )
             return action
         return self._merge_subscription(
@@ -237,12 +226,8 @@ class ClientMasterImporter(Importer):
                 continue  # keep what is there; a variant row is not better evidence
             if getattr(current, "pk", current) != getattr(value, "pk", value):
                 changes[name] = value
-        if not changes:
+        if not changes or not self.ctx.writer.update(account, changes, reason=reason):
             return "unchanged"
-        updated = services.update_account(
-            account=account, changes=changes, expected_version=account.version, actor=self.ctx.actor, reason=reason
-        )
-        self.ctx.remember(updated)
         return "updated"
 
     def _merge_contact(self, account: Account, values, row: SourceRow, reason: str, action: str) -> str:
@@ -251,30 +236,34 @@ class ClientMasterImporter(Importer):
         if not full_name and not email:
             return action
         first, _, last = full_name.partition(" ")
-        existing = Contact.objects.filter(account=account)
-        contact = (existing.filter(email__iexact=email).first() if email else None) or (
-            existing.filter(first_name__iexact=first, last_name__iexact=last).first() if full_name else None
+        existing = self.ctx.contacts_of(account)
+        contact = (next((c for c in existing if c.email.lower() == email), None) if email else None) or (
+            next(
+                (c for c in existing if c.first_name.lower() == first.lower() and c.last_name.lower() == last.lower()),
+                None,
+            )
+            if full_name
+            else None
         )
         if contact is None:
-            contact = services.create_contact(
-                account=account,
-                actor=self.ctx.actor,
+            contact = self.ctx.writer.create(
+                Contact(account=account),
+                values={
+                    "first_name": (first or email.split("@")[0])[:100],
+                    "last_name": last[:100] or "(unknown)",
+                    "email": email,
+                    "is_primary": not existing,
+                },
                 reason=reason,
-                first_name=(first or email.split("@")[0])[:100],
-                last_name=last[:100] or "(unknown)",
-                email=email,
-                is_primary=not existing.exists(),
             )
+            existing.append(contact)
             self.provenance(contact, row, ["first_name", "last_name", "email"])
             return "created" if action == "unchanged" else action
         self.provenance(contact, row, ["first_name", "last_name", "email"])
         return action
 
     def _merge_subscription(self, account, row, reason, action, *, product, seats, start, renewal, value) -> str:
-        live = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
-        subscription = (
-            Subscription.objects.filter(account=account, product=product, status__in=live).order_by("pk").first()
-        )
+        subscription = self.ctx.live_subscription(account, product)
         if subscription is None:
             if start is None:
                 start = renewal  # a renewal with no start: the term starts no later than it ends
@@ -290,7 +279,8 @@ class ClientMasterImporter(Importer):
             }
             if value is not None:
                 fields["annual_value"] = value
-            subscription = services.create_subscription(account=account, actor=self.ctx.actor, reason=reason, **fields)
+            subscription = self.ctx.writer.create(Subscription(account=account), values=fields, reason=reason)
+            self.ctx.subscriptions_of(account).append(subscription)
             self.provenance(subscription, row, fields)
             return "created" if action != "created" else action
         changes = {}
@@ -310,13 +300,6 @@ class ClientMasterImporter(Importer):
                 detail="Xero wins for money; the client master shows another value",
             )
         self.provenance(subscription, row, changes or ["product"])
-        if not changes:
+        if not changes or not self.ctx.writer.update(subscription, changes, reason=reason):
             return action
-        services.update_subscription(
-            subscription=subscription,
-            changes=changes,
-            expected_version=subscription.version,
-            actor=self.ctx.actor,
-            reason=reason,
-        )
         return "updated" if action == "unchanged" else action

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from customers import services
 from customers.choices import OpportunityKind, OpportunityStage
 from customers.matching import normalise_name
 from customers.models import Opportunity
@@ -105,29 +104,20 @@ class PipelineImporter(Importer):
         self.seen[key] = row.number
         fields = {"stage": stage, "amount": amount, "expected_close": close, "product": product}
         reason = self.reason(row)
-        existing = Opportunity.objects.filter(account=account, owner=self.rep, name__iexact=deal[:200]).first()
+        existing = self.ctx.opportunity(account, self.rep, deal[:200])
         if existing is None:
             kind = OpportunityKind.RENEWAL if "renewal" in deal.lower() else OpportunityKind.NEW_BUSINESS
-            if account.subscriptions.exists() and kind != OpportunityKind.RENEWAL:
+            if self.ctx.ever_subscribed(account) and kind != OpportunityKind.RENEWAL:
                 kind = OpportunityKind.UPSELL
-            opportunity = services.create_opportunity(
-                account=account,
-                actor=self.ctx.actor,
+            opportunity = self.ctx.writer.create(
+                Opportunity(account=account),
+                values={"name": deal[:200], "owner": self.rep, "kind": kind, **fields},
                 reason=reason,
-                name=deal[:200],
-                owner=self.rep,
-                kind=kind,
-                **fields,
             )
+            self.ctx.add_opportunity(opportunity)
             self.provenance(opportunity, row, ["name", *fields])
             return "created"
-        changes = {
-            k: v
-            for k, v in fields.items()
-            if getattr(getattr(existing, k), "pk", getattr(existing, k)) != getattr(v, "pk", v)
-        }
         self.provenance(existing, row, ["name", *fields])
-        if not changes:
+        if not self.ctx.writer.update(existing, fields, reason=reason):
             return "unchanged"
-        services.update_opportunity(opportunity=existing, changes=changes, actor=self.ctx.actor, reason=reason)
         return "updated"

@@ -13,10 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from customers import services
-from customers.choices import AliasKind, SubscriptionStatus
 from customers.matching import normalise_name
-from customers.models import Subscription
 from migration.choices import Store
 from migration.headers import HeaderMap
 from migration.importers.base import HeldForReview, Importer, RowRejected
@@ -90,12 +87,10 @@ class XeroInvoicesImporter(Importer):
                 raise
             account = self.names[key]
             if account is not None and key != account.normalised_name:
-                services.add_alias(
+                self.ctx.writer.add_alias(
                     account=account,
-                    kind=AliasKind.NAME,
                     value=name,
                     source="Xero ContactName",
-                    actor=self.ctx.actor,
                     reason=f"Import run #{self.ctx.run.pk}: {self.file_name}",
                 )
         return self.names[key]
@@ -106,19 +101,16 @@ class XeroInvoicesImporter(Importer):
         newest = max(day for _, _, day, _, _ in self.lines)
         totals: dict[tuple, Decimal] = defaultdict(Decimal)
         rows: dict[tuple, list[SourceRow]] = defaultdict(list)
+        keys: dict[tuple, tuple] = {}
         for account, product, day, amount, row in self.lines:
             if day > newest - YEAR:
-                totals[(account.pk, product.pk)] += amount
-                rows[(account.pk, product.pk)].append(row)
-        accounts = {account.pk: account for account, *_ in self.lines}
-        live = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
-        subscriptions = {
-            (s.account_id, s.product_id): s
-            for s in Subscription.objects.filter(account_id__in=accounts, status__in=live).order_by("-pk")
-        }
+                key = (id(account), product.pk)
+                keys[key] = (account, product)
+                totals[key] += amount
+                rows[key].append(row)
         for key, total in totals.items():
-            account = accounts[key[0]]
-            subscription = subscriptions.get(key)
+            account, product = keys[key]
+            subscription = self.ctx.live_subscription(account, product)
             last_row = rows[key][-1]
             if subscription is None:
                 self.conflict(
@@ -127,7 +119,7 @@ class XeroInvoicesImporter(Importer):
                     kept_store=Store.CLIENT_MASTER,
                     kept="none",
                     other_store=Store.XERO,
-                    other=f"{total} invoiced for product #{key[1]}",
+                    other=f"{total} invoiced for product #{product.pk}",
                     detail="Xero invoices a product the client master does not list",
                 )
                 self.report.counts["unmatched subscriptions"] += 1
@@ -135,17 +127,15 @@ class XeroInvoicesImporter(Importer):
             for row in rows[key]:
                 self.provenance(subscription, row, ["annual_value"])
             if total < 0:
-                self.report.warnings.append(f"{account.code}: credits exceed invoices for {subscription.product}")
+                self.report.warnings.append(f"{account.code}: credits exceed invoices for {product}")
                 continue
             if total == subscription.annual_value:
                 self.report.counts["values unchanged"] += 1
                 continue
             previous = subscription.annual_value
-            services.update_subscription(
-                subscription=subscription,
-                changes={"annual_value": total},
-                expected_version=subscription.version,
-                actor=self.ctx.actor,
+            self.ctx.writer.update(
+                subscription,
+                {"annual_value": total},
                 reason=f"{self.reason(last_row)}: annualised invoiced value over {len(rows[key])} invoice lines",
             )
             self.report.counts["values updated"] += 1
