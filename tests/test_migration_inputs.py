@@ -173,6 +173,26 @@ def test_a_formula_without_a_saved_value_rejects_its_row_not_the_file(tmp_path, 
     assert list(Account.objects.values_list("code", flat=True)) == ["CC101"]
 
 
+def test_a_formula_with_a_saved_value_imports_its_value(tmp_path, steward):
+    written = _client_master(
+        tmp_path / "written.xlsx",
+        [GOOD_ROW, ["CC102", "Formula Client", "", "DataVault", 5, "1/07/2025", "1/07/2026", "=12*1000"]],
+    )
+    # openpyxl saves formulas without values; Excel saves the value it calculated too.
+    path = tmp_path / "saved-by-excel.xlsx"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>12*1000</f><v />" in data or b"<f>12*1000</f><v></v>" in data
+                data = data.replace(b"<f>12*1000</f><v />", b"<f>12*1000</f><v>12000</v>")
+                data = data.replace(b"<f>12*1000</f><v></v>", b"<f>12*1000</f><v>12000</v>")
+            target.writestr(item, data)
+    run = run_import(paths=[path], actor=steward)
+    assert run.files.get().counts.get("rejected", 0) == 0
+    assert Subscription.objects.get(account__code="CC102").annual_value == Decimal("12000")
+
+
 @pytest.mark.parametrize(
     ("cell", "problem"),
     [
