@@ -56,6 +56,7 @@ from customers.validators import ABN_WEIGHTS
 
 DEFAULT_SEED = 2026
 ACCOUNT_COUNT = 500
+MOBILE_BLOCK_LIMIT = 8_000  # of the 10,000 numbers in 0491 57x xxx, the block demo mobiles use
 REASON = "Demo world (seed_demo)"
 DEMO_URL = "http://127.0.0.1:8000"
 STAFF_EMAIL_DOMAIN = "cloudcore.example"
@@ -528,6 +529,7 @@ class _World:
         self.domains: set[str] = set()
         self.abns: set[str] = set()
         self.phones: set[str] = set()
+        self.mobiles_drawn = 0
         self.tenancy_numbers: dict[str, int] = {}
 
     def reserve(self, *, names: tuple[str, ...] = (), abns: tuple[str, ...] = (), phones: tuple[str, ...] = ()):
@@ -553,8 +555,12 @@ class _World:
     def mobile(self) -> str:
         while True:
             digits = f"049157{self.rng.randint(0, 9999):04d}"
+            if self.mobiles_drawn >= MOBILE_BLOCK_LIMIT:
+                # A world bigger than the demo's has used up that block: draw from its neighbours.
+                digits = f"04915{self.rng.randint(0, 99999):05d}"
             if digits not in self.phones:
                 self.phones.add(digits)
+                self.mobiles_drawn += 1
                 break
         style = self.rng.random()
         # Mostly the house format; the rest as people really type them.

@@ -55,6 +55,7 @@ class RunContext:
     staff_by_name: dict[str, models.Model]
     writer: BulkWriter
     taken_numbers: set[int]
+    top_number: int = 0
     progress: Callable[[int], None] = lambda rows: None
     _contacts: dict[int, list[Contact]] | None = None
     _subscriptions: dict[int, list[Subscription]] | None = None
@@ -73,6 +74,7 @@ class RunContext:
         for product in Product.objects.all():
             for key in {product.name, product.code, product.code.replace("-", " "), product.name.replace(" ", "")}:
                 products[_product_key(key)] = product
+        taken = set(Account.objects.values_list("number", flat=True))
         return cls(
             run=run,
             actor=actor,
@@ -81,7 +83,8 @@ class RunContext:
             products=products,
             staff_by_name=staff,
             writer=BulkWriter(actor),
-            taken_numbers=set(Account.objects.values_list("number", flat=True)),
+            taken_numbers=taken,
+            top_number=max(taken, default=0),
         )
 
     def product(self, value: object) -> Product:
@@ -123,8 +126,9 @@ class RunContext:
         otherwise the next free number. Written at the next flush."""
         number = int(code[2:]) if code else 0
         if not number or number in self.taken_numbers:
-            number = max(self.taken_numbers, default=0) + 1
+            number = self.top_number + 1
         self.taken_numbers.add(number)
+        self.top_number = max(self.top_number, number)
         account = self.writer.create(Account(number=number, code=account_code(number)), values=values, reason=reason)
         self.accounts_by_code[account.code] = account
         self.index.add(
