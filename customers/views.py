@@ -62,8 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilter(request.GET or None, queryset=Account.objects.for_list())
-    accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else Account.objects.for_list()
+    filterset = AccountFilter(request.GET or None, queryset=Account.objects.for_list_table())
+    accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     page = Paginator(accounts, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

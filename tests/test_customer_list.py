@@ -1,0 +1,84 @@
+"""The customer list's table: cells formatted once per row print what the per-cell template
+filters printed, in any language."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template import engines
+from django.utils import translation
+
+from customers.models import Account
+from customers.templatetags.customer_list import customer_rows
+from tests.factories import AccountFactory, SubscriptionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# The table's cells as the template wrote them before they were formatted in Python.
+PER_CELL_FILTERS = engines["django"].from_string(
+    "{% for account in accounts %}"
+    "{{ account.get_absolute_url }}|{{ account.code }}|{{ account.display_name }}|"
+    "{% if account.trading_name %}{{ account.legal_name }}{% endif %}|"
+    "{{ account.get_office_display }}|{{ account.lifecycle_status }}|{{ account.get_lifecycle_status_display }}|"
+    '{{ account.owner.get_full_name|default:"—" }}|{{ account.relations_coordinator.get_full_name|default:"—" }}|'
+    '{{ account.contract_value|floatformat:"0g" }}|{{ account.next_renewal|date:"j M Y"|default:"—" }}\n'
+    "{% endfor %}"
+)
+ROWS = engines["django"].from_string(
+    "{% load customer_list %}{% for row in accounts|customer_rows %}"
+    "{{ row.url }}|{{ row.code }}|{{ row.name }}|{{ row.legal_name }}|{{ row.office }}|{{ row.status }}|"
+    "{{ row.status_label }}|{{ row.owner }}|{{ row.coordinator }}|{{ row.contract_value }}|{{ row.next_renewal }}\n"
+    "{% endfor %}"
+)
+
+
+@pytest.fixture
+def varied_accounts():
+    """Accounts covering every branch of the table: trading names, missing or nameless
+    people, values with cents to round, several and no live subscriptions, each month."""
+    owner = UserFactory(first_name="Jo", last_name="O'Brien & Sons")
+    nameless = UserFactory(first_name="", last_name="")
+    values = [Decimal("0.00"), Decimal("0.50"), Decimal("1234.49"), Decimal("1234.50"), Decimal("9999999.99")]
+    for month in range(1, 13):
+        account = AccountFactory(
+            trading_name="Swan <Dental>" if month % 2 else "",
+            office="sydney" if month % 3 else "perth",
+            lifecycle_status=["prospect", "onboarding", "active", "churned"][month % 4],
+            owner=owner if month % 2 else None,
+            relations_coordinator=nameless if month % 3 == 0 else None,
+        )
+        SubscriptionFactory(
+            account=account,
+            annual_value=values[month % len(values)],
+            start_date=dt.date(2026, 1, 1),
+            renewal_date=dt.date(2026 + month % 2, month, month + 15),
+        )
+        if month % 4 == 0:
+            SubscriptionFactory(account=account, annual_value=Decimal("1000.25"), renewal_date=None)
+    AccountFactory()  # no subscriptions: $0 and no renewal
+    SubscriptionFactory(account=AccountFactory(), status="cancelled")  # nothing live
+
+
+@pytest.mark.parametrize("language", ["en-au", "de", "fr"])
+def test_customer_rows_print_what_the_per_cell_filters_printed(varied_accounts, language):
+    with translation.override(language):
+        before = PER_CELL_FILTERS.render({"accounts": list(Account.objects.for_list())})
+        after = ROWS.render({"accounts": list(Account.objects.for_list_table())})
+    assert after == before
+    assert after.count("\n") == Account.objects.count()
+
+
+def test_customer_rows_link_each_code_to_its_customer_360(varied_accounts):
+    accounts = list(Account.objects.for_list_table())
+    assert [row["url"] for row in customer_rows(accounts)] == [a.get_absolute_url() for a in accounts]
+
+
+def test_customer_list_shows_contract_value_and_next_renewal(client_for, personas):
+    account = AccountFactory(legal_name="Meridian Health Partners Pty Ltd", owner=personas["sales_rep"])
+    SubscriptionFactory(account=account, annual_value=Decimal("48000.40"), renewal_date=dt.date(2027, 2, 1))
+    SubscriptionFactory(account=account, annual_value=Decimal("1000.00"), renewal_date=dt.date(2027, 3, 1))
+    html = client_for("support_agent").get("/customers/").content.decode()
+    assert f'<a href="/customers/{account.code}/">{account.code}</a>' in html
+    assert "$49,000" in html and "1 Feb 2027" in html and "Sales Rep Demo" in html
