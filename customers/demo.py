@@ -56,6 +56,7 @@ from customers.validators import ABN_WEIGHTS
 
 DEFAULT_SEED = 2026
 ACCOUNT_COUNT = 500
+NAME_ATTEMPTS = 200  # tries for an unused "<place> <trade>" name before combining two places
 MOBILE_BLOCK_LIMIT = 8_000  # of the 10,000 numbers in 0491 57x xxx, the block demo mobiles use
 REASON = "Demo world (seed_demo)"
 DEMO_URL = "http://127.0.0.1:8000"
@@ -602,11 +603,17 @@ def _identity(w: _World) -> _Identity:
         },
     )
     places = (PERTH_PLACES if office == Office.PERTH else SYDNEY_PLACES) + SHARED_PLACES
+    attempts = 0
     while True:
+        attempts += 1
         core = rng.choice(INDUSTRY_CORES[industry])
         if industry in SURNAME_STYLE_INDUSTRIES and rng.random() < 0.3:
             first, second = rng.sample(LAST_NAMES, 2)
             brand = f"{first} & {second} {core}" if rng.random() < 0.6 else f"{first} {core}"
+        elif attempts > NAME_ATTEMPTS:
+            # A world far bigger than the demo's has used every "<place> <trade>" name.
+            first, second = rng.sample(places, 2)
+            brand = f"{first} & {second} {core}"
         else:
             brand = f"{rng.choice(places)} {core}"
         if normalise_name(brand) not in w.names:
