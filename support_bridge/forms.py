@@ -38,6 +38,51 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def ticket_from_row(raw: dict[str, object], *, source: str, provenance: str) -> TicketData:
+    """One imported row (canonical fields, cells as read) as a `TicketData`; raises
+    ValidationError naming the problem. The form's validation, without the form, for
+    importers that check thousands of rows a second."""
+    external_id = _text(raw.get("external_id"))
+    subject = _text(raw.get("subject"))
+    if not external_id:
+        raise ValidationError("The ticket id is empty.")
+    if not subject:
+        raise ValidationError("The subject is empty.")
+    try:
+        opened = payloads.moment_from(raw.get("opened_at"), required=True, label="the opened time")
+        resolved = payloads.moment_from(raw.get("resolved_at"), label="the resolved time") or payloads.moment_from(
+            raw.get("closed_at"), label="the closed time"
+        )
+        tags = payloads.tags_from(raw.get("tags"))
+        ticket = TicketData(
+            source=source,
+            external_id=external_id[:64],
+            subject=subject[:300],
+            status=payloads.status_from(raw.get("status")),
+            priority=payloads.priority_from(raw.get("priority")),
+            opened_at=opened,
+            resolved_at=resolved,
+            resolution_hours=payloads.hours_from(raw.get("resolution_hours"))
+            or payloads.elapsed_hours(opened, resolved),
+            satisfaction=payloads.satisfaction_from(raw.get("satisfaction")),
+            customer_code=payloads.code_from(raw.get("customer_code")) or payloads.code_in_tags(tags),
+            organization_id=_text(raw.get("organization_id"))[:64],
+            company_name=_text(raw.get("company")),
+            requester_email=_text(raw.get("email")).lower(),
+            product_name=_text(raw.get("product")),
+            updated_at=payloads.moment_from(raw.get("updated_at"), label="the last update time"),
+            provenance=provenance[:300],
+            tags=tags,
+        )
+    except PayloadError as error:
+        raise ValidationError(str(error)) from None
+    if _text(raw.get("customer_code")) and not ticket.customer_code:
+        raise ValidationError(f"“{_text(raw.get('customer_code'))}” is not a client code like CC009.")
+    if ticket.resolved_at and ticket.resolved_at < ticket.opened_at:
+        raise ValidationError("The ticket was resolved before it was opened.")
+    return ticket
+
+
 class TicketRowForm(forms.Form):
     """Validates one imported row and turns it into a `TicketData` (`cleaned_data["ticket"]`).
 
@@ -51,46 +96,10 @@ class TicketRowForm(forms.Form):
             self.fields[name] = forms.Field(required=False)
 
     def clean(self) -> dict:
-        raw = self.cleaned_data
-        external_id = _text(raw.get("external_id"))
-        subject = _text(raw.get("subject"))
-        if not external_id:
-            raise ValidationError("The ticket id is empty.")
-        if not subject:
-            raise ValidationError("The subject is empty.")
-        try:
-            opened = payloads.moment_from(raw.get("opened_at"), required=True, label="the opened time")
-            resolved = payloads.moment_from(raw.get("resolved_at"), label="the resolved time") or payloads.moment_from(
-                raw.get("closed_at"), label="the closed time"
-            )
-            tags = payloads.tags_from(raw.get("tags"))
-            ticket = TicketData(
-                source=self.source,
-                external_id=external_id[:64],
-                subject=subject[:300],
-                status=payloads.status_from(raw.get("status")),
-                priority=payloads.priority_from(raw.get("priority")),
-                opened_at=opened,
-                resolved_at=resolved,
-                resolution_hours=payloads.hours_from(raw.get("resolution_hours"))
-                or payloads.elapsed_hours(opened, resolved),
-                satisfaction=payloads.satisfaction_from(raw.get("satisfaction")),
-                customer_code=payloads.code_from(raw.get("customer_code")) or payloads.code_in_tags(tags),
-                organization_id=_text(raw.get("organization_id"))[:64],
-                company_name=_text(raw.get("company")),
-                requester_email=_text(raw.get("email")).lower(),
-                product_name=_text(raw.get("product")),
-                updated_at=payloads.moment_from(raw.get("updated_at"), label="the last update time"),
-                provenance=self.provenance[:300],
-                tags=tags,
-            )
-        except PayloadError as error:
-            raise ValidationError(str(error)) from None
-        if _text(raw.get("customer_code")) and not ticket.customer_code:
-            raise ValidationError(f"“{_text(raw.get('customer_code'))}” is not a client code like CC009.")
-        if ticket.resolved_at and ticket.resolved_at < ticket.opened_at:
-            raise ValidationError("The ticket was resolved before it was opened.")
-        return {**raw, "ticket": ticket}
+        return {
+            **self.cleaned_data,
+            "ticket": ticket_from_row(self.cleaned_data, source=self.source, provenance=self.provenance),
+        }
 
     def reason(self) -> str:
         return " ".join(message for messages in self.errors.values() for message in messages)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,14 +20,15 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
+from customers import ownership
 from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
 from customers.errors import OwnershipError
 from customers.matching import alias_key, normalise_name
-from customers.models import Account, AccountAlias, Contact, Product
+from customers.models import Account, AccountAlias, Activity, Contact, Product
 from migration.headers import MissingColumnsError
 from support_bridge import importers, risk
-from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketSource
+from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketPriority, TicketSource
 from support_bridge.forms import TicketRowForm
 from support_bridge.models import ChurnAlert, PeerBaseline, RiskScore, Ticket, WebhookEvent
 from support_bridge.payloads import TicketData, parse_event
@@ -36,6 +38,8 @@ RISK_REASON = "Churn-risk recomputed"
 BULK_BATCH = 2000
 CONCERN_ROLES = (SUPPORT_AGENT, CUSTOMER_RELATIONS, DATA_STEWARD)
 HELPDESK_SOURCES = (TicketSource.ZENDESK, TicketSource.FRESHDESK)
+PRIORITY_ORDER = (TicketPriority.LOW, TicketPriority.MEDIUM, TicketPriority.HIGH, TicketPriority.URGENT)
+LOOKUP_BATCH = 10_000  # ticket ids per lookup query (SQLite allows 32,766 parameters)
 MIRRORED_FIELDS = (
     "source",
     "account",
@@ -79,6 +83,10 @@ def _is_newer(data: TicketData, ticket: Ticket) -> bool:
     return stored is None or incoming > stored
 
 
+def _rank(priority: str) -> int:
+    return PRIORITY_ORDER.index(priority) if priority in PRIORITY_ORDER else 0
+
+
 def _merge(
     data: TicketData,
     *,
@@ -90,7 +98,8 @@ def _merge(
     """The ticket with `data` applied (unsaved), or None when nothing changes.
 
     A triage-sheet row about a ticket the helpdesk already sent only fills gaps (the
-    helpdesk is the authority); a helpdesk snapshot of a ticket first seen on the triage
+    helpdesk is the authority), and raises its priority when the sheet marks it high or
+    urgent; a helpdesk snapshot of a ticket first seen on the triage
     sheet takes that row over, so the ticket is counted once.
     """
     if existing is not None and data.source == TicketSource.TRIAGE_SHEET and existing.source in HELPDESK_SOURCES:
@@ -106,10 +115,14 @@ def _merge(
             if value is not None and getattr(existing, name) is None:
                 setattr(existing, name, value)
                 changed = True
+        # Marked high or urgent on the sheet: an escalation the helpdesk never recorded.
+        # It raises a lower helpdesk priority, never lowers one.
+        if data.priority in TicketPriority.high_values() and _rank(data.priority) > _rank(existing.priority):
+            existing.priority = data.priority
+            changed = True
         return existing if changed else None
     if existing is not None and not _is_newer(data, existing):
         return None
-    ticket = existing or Ticket(source=data.source, external_id=data.external_id)
     values = {
         "source": data.source,
         "account": account,
@@ -132,7 +145,9 @@ def _merge(
     ):
         if value is not None:
             values[name] = value
-    changed = existing is None
+    if existing is None:
+        return Ticket(external_id=data.external_id, **values)
+    ticket, changed = existing, False
     for name, value in values.items():
         current = getattr(ticket, f"{name}_id" if name in ("account", "contact", "product") else name)
         wanted = value.pk if name in ("account", "contact", "product") else value
@@ -340,10 +355,14 @@ class _AccountIndex:
         return None, "No client code or client name."
 
 
-def _existing_for(tickets: list[TicketData]) -> dict[str, list[Ticket]]:
+def existing_tickets(external_ids: Iterable[str]) -> dict[str, list[Ticket]]:
+    """Mirror rows with these helpdesk ids, of any source: one query for a file of up to
+    10,000 tickets."""
+    wanted = sorted({i for i in external_ids if i})
     found: dict[str, list[Ticket]] = defaultdict(list)
-    for ticket in Ticket.objects.filter(external_id__in={t.external_id for t in tickets}):
-        found[ticket.external_id].append(ticket)
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        for ticket in Ticket.objects.filter(external_id__in=wanted[start : start + LOOKUP_BATCH]):
+            found[ticket.external_id].append(ticket)
     return found
 
 
@@ -407,43 +426,98 @@ def import_tickets(
         result.rejected.sort(key=lambda item: item[0].number)
         return result
     with transaction.atomic():
-        existing = _existing_for([t for t, _ in resolved])
-        contacts = _contacts_by_email([t.requester_email for t, _ in resolved])
-        products = _products()
-        created, updated = [], []
-        for ticket, account in resolved:
-            current = _pick_existing(ticket, account, existing.get(ticket.external_id, []))
-            contact = contacts.get((account.pk, ticket.requester_email))
-            product = products.get(ticket.product_name.lower()) if ticket.product_name else None
-            merged = _merge(ticket, account=account, existing=current, contact=contact, product=product)
-            if merged is None:
-                result.unchanged += 1
-            elif merged.pk is None:
-                created.append(merged)
-            else:
-                updated.append(merged)
-        result.created, result.updated = len(created), len(updated)
+        plan = plan_tickets(resolved=resolved)
+        result.created, result.updated = len(plan.created), len(plan.updated)
+        result.unchanged = len(resolved) - result.created - result.updated
         if dry_run:
             transaction.set_rollback(True)
             return result
-        history = f"{reason} ({name})"
+        save_tickets(plan=plan, actor=actor, reason=f"{reason} ({name})")
+    return result
+
+
+@dataclass
+class MirrorPlan:
+    """What merging a batch of snapshots into the mirror would do, before any write:
+    per snapshot its action ("created", "updated", "unchanged") and mirror row."""
+
+    changes: list[tuple[str, Ticket]] = field(default_factory=list)
+    created: list[Ticket] = field(default_factory=list)
+    updated: list[Ticket] = field(default_factory=list)
+    accounts: set[int] = field(default_factory=set)
+
+
+def plan_tickets(
+    *, resolved: list[tuple[TicketData, Account]], existing: dict[str, list[Ticket]] | None = None
+) -> MirrorPlan:
+    """Merge snapshots (each with its account, one per ticket) into the mirror, in memory.
+
+    Reads the tickets already mirrored (`existing`, else one query), the requesters'
+    contacts and the products: three queries for a whole file, whatever its size.
+    """
+    if existing is None:
+        existing = existing_tickets(t.external_id for t, _ in resolved)
+    contacts = _contacts_by_email([t.requester_email for t, _ in resolved])
+    products = _products()
+    plan = MirrorPlan()
+    for ticket, account in resolved:
+        current = _pick_existing(ticket, account, existing.get(ticket.external_id, []))
+        contact = contacts.get((account.pk, ticket.requester_email))
+        product = products.get(ticket.product_name.lower()) if ticket.product_name else None
+        merged = _merge(ticket, account=account, existing=current, contact=contact, product=product)
+        plan.accounts.add(account.pk)
+        if merged is None:
+            plan.changes.append(("unchanged", current))
+        elif merged.pk is None:
+            plan.created.append(merged)
+            plan.changes.append(("created", merged))
+        else:
+            plan.updated.append(merged)
+            plan.changes.append(("updated", merged))
+    return plan
+
+
+def save_tickets(*, plan: MirrorPlan, actor: AbstractBaseUser | None, reason: str, rescore: bool = True) -> MirrorPlan:
+    """Write a plan in bulk with a history row per ticket (a ticket's own `_change_reason`
+    wins over `reason`), then rescore the clients touched once the transaction commits."""
+    with transaction.atomic():
         bulk_create_with_history(
-            created, Ticket, batch_size=BULK_BATCH, default_user=actor, default_change_reason=history
+            plan.created, Ticket, batch_size=BULK_BATCH, default_user=actor, default_change_reason=reason
         )
-        if updated:
+        if plan.updated:
             bulk_update_with_history(
-                updated,
+                plan.updated,
                 Ticket,
                 list(MIRRORED_FIELDS),
                 batch_size=BULK_BATCH,
                 default_user=actor,
-                default_change_reason=history,
+                default_change_reason=reason,
             )
-        touched = sorted({account.pk for _, account in resolved})
-        from support_bridge import tasks
+        if rescore and plan.accounts:
+            touched = sorted(plan.accounts)
+            from support_bridge import tasks
 
-        transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(touched))
-    return result
+            transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(touched))
+    return plan
+
+
+def add_ticket_notes(
+    *, activities: list[Activity], actor: AbstractBaseUser | None, reason: str = "Support notes on tickets"
+) -> list[Activity]:
+    """Timeline entries about tickets (the triage sheet's escalation notes), in bulk with a
+    history row each: `customers.services.log_activity` for many entries at once. An
+    entry's own `_change_reason` wins over `reason`."""
+    if actor is not None:
+        for account in {a.account_id: a.account for a in activities}.values():
+            ownership.check_create(actor, Activity, account=account)
+    for activity in activities:
+        activity.actor = actor
+        activity.full_clean(exclude=["account", "actor", "contact"])  # the foreign keys come from the caller's rows
+    with transaction.atomic():
+        bulk_create_with_history(
+            activities, Activity, batch_size=BULK_BATCH, default_user=actor, default_change_reason=reason
+        )
+    return activities
 
 
 def _contacts_by_email(emails: list[str]) -> dict[tuple[int, str], Contact]:
