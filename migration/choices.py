@@ -4,15 +4,19 @@ from django.db import models
 
 
 class Store(models.TextChoices):
-    """The legacy stores of seed 000, in the order they are imported (precedence)."""
+    """The legacy stores of seed 000 (`IMPORT_ORDER` below is the order of precedence)."""
 
     CLIENT_MASTER = "d1", "D1 client master"
+    HELPDESK = "d2", "D2 helpdesk ticket export"
+    TRIAGE = "d2t", "D2 support triage sheet"
     PIPELINE = "d3", "D3 sales pipeline"
     XERO = "d4", "D4 Xero sales invoices"
     CALENDAR = "d7", "D7 Outlook renewal calendar"
 
 
-IMPORT_ORDER = [Store.CLIENT_MASTER, Store.XERO, Store.CALENDAR, Store.PIPELINE]
+# D1 defines the clients; D2's tickets hang off them and change no account field, so they
+# come last, the helpdesk export before the triage sheet that enriches its tickets.
+IMPORT_ORDER = [Store.CLIENT_MASTER, Store.XERO, Store.CALENDAR, Store.PIPELINE, Store.HELPDESK, Store.TRIAGE]
 
 
 class RunStatus(models.TextChoices):

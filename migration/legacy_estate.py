@@ -11,6 +11,8 @@ stores of seed 000, with their real-world mess:
 - D4 `xero_sales_invoices.csv`: Xero's Sales Invoices export (one row per line item).
 - D7 `outlook_renewals.csv`: an Outlook calendar export of renewal reminders, cp1252,
   with some renewals missing and some dates copied wrongly.
+- D2 `helpdesk_tickets.csv` and `support_triage.xlsx`: the helpdesk's ticket export and the
+  support team's triage sheet that partly overlaps it (`migration.legacy_helpdesk`).
 - `truth.json`: which legacy rows are which real client and the true values, for tests.
 
 Money truth is what Xero invoices; renewal-date truth is the client master's.
@@ -31,6 +33,7 @@ from openpyxl.utils.datetime import to_excel
 
 from customers.demo import ACME_NUMBERS, PRODUCTS, AccountPlan, demo_staff, plan_world
 from customers.models import account_code
+from migration.legacy_helpdesk import write_helpdesk
 
 CLIENT_MASTER = "client_master.xlsx"
 XERO_INVOICES = "xero_sales_invoices.csv"
@@ -456,13 +459,15 @@ class _Estate:
             files.append(filename)
         return files
 
-    def write_truth(self, pipeline_files: list[str]) -> None:
+    def write_truth(self, pipeline_files: list[str], helpdesk_files: list[str], helpdesk: dict | None) -> None:
         payload = {
             "generated_for": self.today.isoformat(),
-            "files": [CLIENT_MASTER, XERO_INVOICES, OUTLOOK_RENEWALS, *pipeline_files],
+            "files": [CLIENT_MASTER, XERO_INVOICES, OUTLOOK_RENEWALS, *pipeline_files, *helpdesk_files],
             "clients": [vars(t) for t in self.truth.values()],
             "conflicts": self.conflicts,
         }
+        if helpdesk is not None:
+            payload["helpdesk"] = helpdesk
         (self.dir / TRUTH).write_text(json.dumps(payload, indent=1))
 
 
@@ -502,8 +507,13 @@ def _xero_row(contact: str, number: str, day: dt.date, sub, amount: Decimal, sta
     return [values[h] for h in XERO_HEADERS]
 
 
-def write_estate(directory: Path, *, seed: int = 2026, clients: int = 500, today: dt.date | None = None) -> list[str]:
-    """Write every legacy file and truth.json into `directory`; return the file names."""
+def write_estate(
+    directory: Path, *, seed: int = 2026, clients: int = 500, today: dt.date | None = None, helpdesk: bool = True
+) -> list[str]:
+    """Write every legacy file and truth.json into `directory`; return the file names.
+
+    `helpdesk=False` leaves D2 out (the demo world loads its own two years of tickets).
+    """
     from django.utils import timezone
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -512,5 +522,7 @@ def write_estate(directory: Path, *, seed: int = 2026, clients: int = 500, today
     estate.xero_invoices()
     estate.outlook_renewals()
     pipelines = estate.pipelines()
-    estate.write_truth(pipelines)
-    return [CLIENT_MASTER, XERO_INVOICES, OUTLOOK_RENEWALS, *pipelines, TRUTH]
+    # D2 last, with its own random generator: the files above stay the same for a seed.
+    helpdesk_files, helpdesk_truth = write_helpdesk(estate, seed=seed) if helpdesk else ([], None)
+    estate.write_truth(pipelines, helpdesk_files, helpdesk_truth)
+    return [CLIENT_MASTER, XERO_INVOICES, OUTLOOK_RENEWALS, *pipelines, *helpdesk_files, TRUTH]

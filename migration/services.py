@@ -1,7 +1,8 @@
 """Importing the legacy estate, and resolving what the import could not decide.
 
 `run_import` recognises each file by its headers, imports the stores in precedence order
-(D1 client master, D4 Xero, D7 calendar, D3 pipelines), each file in its own transaction
+(D1 client master, D4 Xero, D7 calendar, D3 pipelines, D2 helpdesk export then triage
+sheet), each file in its own transaction
 (a file that fails part-way leaves no rows behind), and keeps the run's report. A dry run
 does everything and rolls it all back, so its preview is exactly what a real run would do.
 """
@@ -30,6 +31,7 @@ from migration.headers import MissingColumnsError
 from migration.importers.base import FileReport, Importer, RunContext
 from migration.importers.calendar import OutlookCalendarImporter
 from migration.importers.client_master import ClientMasterImporter
+from migration.importers.helpdesk import HelpdeskExportImporter, TriageSheetImporter
 from migration.importers.pipeline import PipelineImporter
 from migration.importers.xero import XeroInvoicesImporter
 from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
@@ -42,6 +44,8 @@ IMPORTERS: dict[str, type[Importer]] = {
     Store.XERO: XeroInvoicesImporter,
     Store.CALENDAR: OutlookCalendarImporter,
     Store.PIPELINE: PipelineImporter,
+    Store.HELPDESK: HelpdeskExportImporter,
+    Store.TRIAGE: TriageSheetImporter,
 }
 IGNORED_FILES = {"truth.json"}
 PROGRESS_KEY = "migration:run:{pk}:rows"
