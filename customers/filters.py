@@ -16,7 +16,8 @@ class StaffFilter(django_filters.ModelChoiceFilter):
 
 
 class AccountFilter(django_filters.FilterSet):
-    """Search and narrow the customer list; every filter is an indexed or EXISTS query."""
+    """Search and narrow the customer list; every filter is an indexed query or an IN subquery
+    over partial indexes (see AccountQuerySet)."""
 
     q = django_filters.CharFilter(
         method="filter_q",

@@ -62,9 +62,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilter(request.GET or None, queryset=Account.objects.for_list_table())
+    filterset = AccountFilter(request.GET or None, queryset=Account.objects.active_records())
     accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     page = Paginator(accounts, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = Account.objects.for_list_table(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -65,13 +65,13 @@ def varied_accounts():
 def test_customer_rows_print_what_the_per_cell_filters_printed(varied_accounts, language):
     with translation.override(language):
         before = PER_CELL_FILTERS.render({"accounts": list(Account.objects.for_list())})
-        after = ROWS.render({"accounts": list(Account.objects.for_list_table())})
+        after = ROWS.render({"accounts": list(Account.objects.for_list_table(Account.objects.all()))})
     assert after == before
     assert after.count("\n") == Account.objects.count()
 
 
 def test_customer_rows_link_each_code_to_its_customer_360(varied_accounts):
-    accounts = list(Account.objects.for_list_table())
+    accounts = list(Account.objects.for_list_table(Account.objects.all()))
     assert [row["url"] for row in customer_rows(accounts)] == [a.get_absolute_url() for a in accounts]
 
 
@@ -82,3 +82,26 @@ def test_customer_list_shows_contract_value_and_next_renewal(client_for, persona
     html = client_for("support_agent").get("/customers/").content.decode()
     assert f'<a href="/customers/{account.code}/">{account.code}</a>' in html
     assert "$49,000" in html and "1 Feb 2027" in html and "Sales Rep Demo" in html
+
+
+def test_customer_list_pages_through_the_filtered_accounts_in_code_order(client_for, settings):
+    settings.CUSTOMER_LIST_PAGE_SIZE = 2
+    perth = [AccountFactory(office="perth") for _ in range(5)]
+    AccountFactory(office="sydney")
+    client = client_for("executive")
+
+    def page(number):
+        response = client.get("/customers/", {"office": "perth", "page": number})
+        return [a.code for a in response.context["page"].object_list], response.content.decode()
+
+    codes, html = page(2)
+    assert codes == [perth[2].code, perth[3].code]
+    assert "5 customers" in html and "Page 2 of 3" in html
+    assert page(3)[0] == [perth[4].code]
+    assert page(99)[0] == [perth[4].code]  # past the end: the last page, as before
+
+
+def test_customer_list_table_rows_keep_the_order_of_the_page_they_read(varied_accounts):
+    newest_first = Account.objects.active_records().order_by("-number")[:3]
+    rows = Account.objects.for_list_table(newest_first)
+    assert [a.code for a in rows] == [a.code for a in newest_first]
