@@ -151,6 +151,11 @@ UNKNOWN_COMPANIES = (
     ("Lake Ballard Art Trail Inc", "lakeballard.example"),
 )
 EXPORT_MOMENT = dt.time(17, 30)  # when the export was taken, on the estate's day
+# The rarer mistakes come at a fixed rhythm, so even a small estate has each of them.
+TYPO_EVERY = 60  # one client in 60 has a misspelt helpdesk company
+WRONG_CODE_EVERY = 150  # one coded ticket in 150 has the code's last two digits swapped
+REPEAT_EVERY = 25  # one triaged ticket in 25 is logged on two rows
+WRONG_TICKET_EVERY = 60  # one triaged ticket in 60 gets a second row with a mistyped number
 
 
 @dataclass
@@ -242,6 +247,7 @@ class _Writer:
         self.export_at = dt.datetime.combine(self.today, EXPORT_MOMENT)
         self.tickets: list[_Ticket] = []
         self.typo_clients: set[int] = set()  # clients whose helpdesk company name is misspelt
+        self.contacts_of: dict[int, list[_Contact]] = {}
         self.out = Helpdesk()
 
     # --- Tickets ---------------------------------------------------------------------
@@ -271,6 +277,7 @@ class _Writer:
             rate = YEARLY.get(plan.fields["segment"], 2.5) * rng.lognormvariate(0, 0.6)
             # Ex-clients stopped calling some months before they left.
             newest = 200 if plan.fields["lifecycle_status"] == "churned" else 0
+            self.contacts_of[plan.number] = contacts
             products = [PRODUCTS[s.product].name for s in plan.subscriptions if s.status in ("active", "pending")]
             for days_ago in self._days(rate, newest):
                 self.tickets.append(self._ticket(client, plan, rng.choice(contacts), _domain(plan), days_ago, products))
@@ -284,20 +291,34 @@ class _Writer:
         self.tickets.sort(key=lambda t: t.opened)
         for number, ticket in enumerate(self.tickets, FIRST_TICKET):
             ticket.number = number
+        self._misspell(acme)
+
+    def _misspell(self, acme: int | None) -> None:
+        """Every TYPO_EVERY-th client with tickets in the export gets a misspelt company."""
+        start = self.export_at - dt.timedelta(days=EXPORT_DAYS)
+        exported = {t.plan.number for t in self.tickets if t.plan and t.opened >= start and t.contact.company}
+        eligible = [p for p in self.estate.clients() if p.number in exported and p.number != acme]
+        for plan in eligible[TYPO_EVERY // 3 :: TYPO_EVERY]:
+            typo = _typo(self.rng, _brand(plan))
+            if typo == _brand(plan):
+                continue
+            for contact in self.contacts_of[plan.number]:
+                if contact.company:
+                    contact.company = typo
+            self.typo_clients.add(plan.number)
 
     def _company(self, plan: AccountPlan, acme: int | None) -> str:
         """The helpdesk's company record for this client, typed once by whoever created it."""
         rng = self.rng
         legal = plan.fields["legal_name"]
         choice = rng.random()
+        if plan.number == acme:
+            return "ACME"
         if choice < 0.45:
             return legal
         if choice < 0.75:
             return _brand(plan)
-        if choice < 0.985 or plan.number == acme:
-            return self.variant(rng, legal).strip()
-        self.typo_clients.add(plan.number)
-        return _typo(rng, _brand(plan))
+        return self.variant(rng, legal).strip()
 
     def _days(self, rate: float, newest: float) -> list[float]:
         days, day = [], SHEET_DAYS
@@ -324,12 +345,17 @@ class _Writer:
         rows = []
         start = self.export_at - dt.timedelta(days=EXPORT_DAYS)
         by_code = {t.code: t for t in self.estate.truth.values()}
+        coded = 0
+        uncoded: set[int] = set()  # misspelt clients whose first ticket came without a code
         for ticket in self.tickets:
             if ticket.opened < start:
                 continue
             code = ""
             tags = rng.sample(TAGS, rng.choice([0, 1, 1, 2]))
-            if ticket.client is not None:
+            number = ticket.plan.number if ticket.plan else None
+            if number in self.typo_clients and number not in uncoded and ticket.contact.company:
+                uncoded.add(number)
+            elif ticket.client is not None:
                 draw = rng.random()
                 if draw < 0.68:
                     code = ticket.client.code if rng.random() < 0.9 else ticket.client.code.lower()
@@ -338,8 +364,10 @@ class _Writer:
                     ticket.case = "code_tag"
                 swapped = _swapped_code(ticket.client.code)
                 detectable = ticket.contact.company and ticket.plan.number not in self.typo_clients
-                if code and detectable and swapped in by_code and swapped != code and rng.random() < 0.006:
-                    code, ticket.case = swapped, "wrong_code"  # CC045 typed as CC054
+                if code and detectable and swapped in by_code and swapped != code:
+                    coded += 1
+                    if coded % WRONG_CODE_EVERY == WRONG_CODE_EVERY // 3:
+                        code, ticket.case = swapped, "wrong_code"  # CC045 typed as CC054
             ticket.code = code
             if ticket.case == "clean" and not code and ticket.client is not None:
                 if not ticket.contact.company:
@@ -428,19 +456,22 @@ class _Writer:
         start = self.export_at - dt.timedelta(days=EXPORT_DAYS)
         exported = [t for t in self.tickets if t.opened >= start and t.client is not None]
         entries: list[tuple[dt.datetime, list, dict]] = []
+        picked = 0
         for ticket in self.tickets:
             if ticket.client is None:
                 continue
             if rng.random() >= (0.4 if ticket.priority in ("High", "Urgent") else 0.05):
                 continue
+            picked += 1
             in_export = ticket.opened >= start
             logged = ticket.opened + dt.timedelta(minutes=rng.randint(5, 240))
             case = "enrich" if in_export else "not_in_export"
             entries.append(self._triage_entry(ticket, logged, case, ticket.number))
-            if rng.random() < 0.04:  # logged again a day or two later, with more to say
+            if picked % REPEAT_EVERY == 3:  # logged again a day or two later, with more to say
                 later = logged + dt.timedelta(days=rng.randint(1, 3), minutes=rng.randint(0, 300))
-                entries.append(self._triage_entry(ticket, later, "repeat" if in_export else "not_in_export", None))
-            if in_export and rng.random() < 0.012:
+                case = "repeat" if in_export else "not_in_export"
+                entries.append(self._triage_entry(ticket, later, case, ticket.number))
+            if in_export and picked % WRONG_TICKET_EVERY == WRONG_TICKET_EVERY // 2:
                 other = _neighbour(ticket, exported)
                 if other is not None:
                     entries.append(self._triage_entry(ticket, logged, "wrong_ticket", other.number))
@@ -463,8 +494,6 @@ class _Writer:
         if rng.random() < 0.3 and severity_of != "Urgent":
             severity_of = PRIORITIES[PRIORITIES.index(severity_of) + 1]  # escalated beyond the helpdesk's view
         severity = "" if rng.random() < 0.06 else rng.choice(SEVERITY_WORDS[severity_of])
-        if case == "repeat":
-            number = ticket.number
         if number is None:
             shown: object = rng.choice(["phone", "", "n/a", "called in"])
         else:

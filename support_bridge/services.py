@@ -20,12 +20,11 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
-from customers import ownership
 from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
 from customers.errors import OwnershipError
 from customers.matching import alias_key, normalise_name
-from customers.models import Account, AccountAlias, Activity, Contact, Product
+from customers.models import Account, AccountAlias, Contact, Product
 from migration.headers import MissingColumnsError
 from support_bridge import importers, risk
 from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketPriority, TicketSource
@@ -499,25 +498,6 @@ def save_tickets(*, plan: MirrorPlan, actor: AbstractBaseUser | None, reason: st
 
             transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(touched))
     return plan
-
-
-def add_ticket_notes(
-    *, activities: list[Activity], actor: AbstractBaseUser | None, reason: str = "Support notes on tickets"
-) -> list[Activity]:
-    """Timeline entries about tickets (the triage sheet's escalation notes), in bulk with a
-    history row each: `customers.services.log_activity` for many entries at once. An
-    entry's own `_change_reason` wins over `reason`."""
-    if actor is not None:
-        for account in {a.account_id: a.account for a in activities}.values():
-            ownership.check_create(actor, Activity, account=account)
-    for activity in activities:
-        activity.actor = actor
-        activity.full_clean(exclude=["account", "actor", "contact"])  # the foreign keys come from the caller's rows
-    with transaction.atomic():
-        bulk_create_with_history(
-            activities, Activity, batch_size=BULK_BATCH, default_user=actor, default_change_reason=reason
-        )
-    return activities
 
 
 def _contacts_by_email(emails: list[str]) -> dict[tuple[int, str], Contact]:

@@ -480,7 +480,7 @@ class TriageSheetImporter(_TicketImporter):
                 summary__startswith=ESCALATION,
             ).values_list("account_id", "summary", "detail")
         )
-        entries: list[tuple[Activity, _TriageRow]] = []
+        added = 0
         for group, item in notes:
             summary = f"{ESCALATION}{group.number}" + (f" to {item.escalated_to}" if item.escalated_to else "")
             detail = "\n".join(
@@ -496,16 +496,16 @@ class TriageSheetImporter(_TicketImporter):
             if key in logged:
                 continue
             logged.add(key)
-            activity = Activity(account=group.account, kind=ActivityKind.TICKET, summary=summary[:300], detail=detail)
+            values = {"kind": ActivityKind.TICKET, "summary": summary[:300], "detail": detail}
             if item.logged is not None:
-                activity.occurred_at = item.logged
-            activity._change_reason = self.reason(item.row)
-            entries.append((activity, item))
-        tickets.add_ticket_notes(activities=[a for a, _ in entries], actor=self.ctx.actor)
-        for activity, item in entries:
+                values["occurred_at"] = item.logged
+            activity = self.ctx.writer.create(
+                Activity(account=group.account, actor=self.ctx.actor), values=values, reason=self.reason(item.row)
+            )
             self.provenance(activity, item.row, ["summary", "detail"])
-        if entries:
-            self.report.counts["escalation notes on the timeline"] += len(entries)
+            added += 1
+        if added:
+            self.report.counts["escalation notes on the timeline"] += added
 
 
 def _mirrored(found: list) -> object | None:
