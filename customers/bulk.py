@@ -23,6 +23,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
+from django.utils import timezone
 
 from customers import ownership
 from customers.choices import AliasKind
@@ -169,6 +170,7 @@ class BulkWriter:
     # --- Writing ---------------------------------------------------------------------
     @transaction.atomic
     def flush(self) -> None:
+        self._now = timezone.now()  # one history time per flush (and no clock read per record)
         for model in WRITE_ORDER:
             self._insert(model, list(self._creates[model].values()))
         for model in WRITE_ORDER:
@@ -196,7 +198,7 @@ class BulkWriter:
             instance._history_user = self.actor
             instances.append(instance)
         model.objects.bulk_create(instances, batch_size=BATCH)
-        model.history.bulk_history_create(instances, batch_size=BATCH)
+        model.history.bulk_history_create(instances, batch_size=BATCH, default_date=self._now)
         self._count(model, "created", len(instances))
 
     def _apply(self, model: type[models.Model], pending: list[_Pending]) -> None:
@@ -217,7 +219,7 @@ class BulkWriter:
             instances.append(instance)
         columns = sorted(names | set(DERIVED.get(model, ())) | ({"version"} if versioned else set()))
         model.objects.bulk_update(instances, columns, batch_size=BATCH)
-        model.history.bulk_history_create(instances, update=True, batch_size=BATCH)
+        model.history.bulk_history_create(instances, update=True, batch_size=BATCH, default_date=self._now)
         self._count(model, "updated", len(instances))
 
     @staticmethod

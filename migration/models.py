@@ -76,8 +76,9 @@ class Provenance(models.Model):
     store = models.CharField(max_length=4, choices=Store.choices)
     file = models.CharField(max_length=255)
     sheet = models.CharField(max_length=100, blank=True)
-    row = models.PositiveIntegerField()
-    fields = models.JSONField(default=list, blank=True, help_text="Fields this row supplied.")
+    row = models.PositiveIntegerField(help_text="The first row that supplied these fields.")
+    rows = models.JSONField(default=list, blank=True, help_text="Every row of the sheet that supplied them.")
+    fields = models.JSONField(default=list, blank=True, help_text="Fields these rows supplied.")
     run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="provenance")
     recorded_at = models.DateTimeField(default=timezone.now)
 
@@ -86,13 +87,21 @@ class Provenance(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["content_type", "object_id", "store", "file", "sheet", "row"], name="provenance_once_per_row"
+                fields=["content_type", "object_id", "store", "file", "sheet"], name="provenance_once_per_sheet"
             )
         ]
 
     def __str__(self) -> str:
         where = f"{self.file}" + (f" [{self.sheet}]" if self.sheet else "")
-        return f"{self.get_store_display()}: {where} row {self.row}"
+        return f"{self.get_store_display()}: {where} {self.rows_label}"
+
+    @property
+    def rows_label(self) -> str:
+        rows = self.rows or [self.row]
+        if len(rows) == 1:
+            return f"row {rows[0]}"
+        shown = ", ".join(str(r) for r in rows[:5])
+        return f"rows {shown}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 class ImportConflict(models.Model):

@@ -61,10 +61,11 @@ def estate(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dic
 def _d1_accounts_by_truth(truth) -> dict[str, set[int]]:
     account_type = ContentType.objects.get_for_model(Account)
     by_row = defaultdict(set)
-    for file, row, object_id in Provenance.objects.filter(content_type=account_type, store="d1").values_list(
-        "file", "row", "object_id"
+    for file, rows, object_id in Provenance.objects.filter(content_type=account_type, store="d1").values_list(
+        "file", "rows", "object_id"
     ):
-        by_row[(file, row)].add(object_id)
+        for row in rows:
+            by_row[(file, row)].add(object_id)
     found = {}
     for client in truth["clients"]:
         ids = set()

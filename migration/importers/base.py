@@ -14,6 +14,7 @@ from typing import ClassVar
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
@@ -252,7 +253,7 @@ class Importer(ABC):
         self.ctx = context
         self.file_name = file_name
         self.report = FileReport(name=file_name, store=self.store)
-        self._provenance: dict[tuple, tuple[models.Model, SourceRow, set[str]]] = {}
+        self._provenance: dict[tuple, tuple[models.Model, str, list[int], set[str]]] = {}
         self._conflicts: dict[tuple, dict] = {}
 
     @classmethod
@@ -284,17 +285,13 @@ class Importer(ABC):
             self.report.counts[action] += 1
             self.ctx.progress(1)
             if self.ctx.writer.pending >= FLUSH_AT:
-                self.flush()
+                self.ctx.writer.flush()  # bounds memory on a big file
         self.finish()
-        self.flush()
-        return self.report
-
-    def flush(self) -> None:
-        """Write what the rows so far decided: the records, then their provenance and
-        conflicts (which need the records' ids)."""
+        # The records first: provenance and conflicts need their ids.
         self.ctx.writer.flush()
         self._write_provenance()
         self._write_conflicts()
+        return self.report
 
     def is_blank(self, values: dict[str, object]) -> bool:
         """A row with nothing to import (a spacer, a totals line) is skipped, not rejected."""
@@ -321,16 +318,21 @@ class Importer(ABC):
 
     # --- Shared records ----------------------------------------------------------------
     def provenance(self, record: models.Model, row: SourceRow, fields: Iterable[str]) -> None:
-        """Remember that this row supplied these fields of `record` (written at the flush,
-        when a record created by this run has its id)."""
-        key = (type(record), id(record), row.sheet, row.number)
-        if key in self._provenance:
-            self._provenance[key][2].update(fields)
+        """Remember that this row supplied these fields of `record`: one provenance
+        record per record and sheet, listing its rows (written at the end of the file,
+        when every record this run created has its id)."""
+        key = (type(record), id(record), row.sheet)
+        found = self._provenance.get(key)
+        if found is None:
+            self._provenance[key] = (record, row.sheet, [row.number], set(fields))
         else:
-            self._provenance[key] = (record, row, set(fields))
+            if found[2][-1] != row.number:
+                found[2].append(row.number)
+            found[3].update(fields)
 
     def _write_provenance(self) -> None:
-        # One insert for the file's provenance; rows already recorded are left alone.
+        # One statement for the file; importing the same file again replaces its rows.
+        now = timezone.now()
         Provenance.objects.bulk_create(
             [
                 Provenance(
@@ -338,14 +340,18 @@ class Importer(ABC):
                     object_id=record.pk,
                     store=self.store,
                     file=self.file_name,
-                    sheet=row.sheet,
-                    row=row.number,
+                    sheet=sheet,
+                    row=rows[0],
+                    rows=rows,
                     fields=sorted(fields),
                     run=self.ctx.run,
+                    recorded_at=now,
                 )
-                for record, row, fields in self._provenance.values()
+                for record, sheet, rows, fields in self._provenance.values()
             ],
-            ignore_conflicts=True,
+            update_conflicts=True,
+            unique_fields=["content_type", "object_id", "store", "file", "sheet"],
+            update_fields=["row", "rows", "fields", "run", "recorded_at"],
             batch_size=2000,
         )
         self._provenance.clear()
