@@ -109,18 +109,14 @@ _SAVED_VALUE = re.compile(rb"<v>\s*[^<\s][^<]*</v>")
 _MAX_CELL_BYTES = 1 << 20
 
 
-def _formulas_without_values(path: Path) -> dict[str, dict[int, list[int]]]:
-    """Per worksheet part and row, the column indexes of formula cells with no saved
-    value: a file saved by a tool that does not calculate (read from the sheet XML in
-    chunks, without a second parse of the workbook)."""
-    found: dict[str, dict[int, list[int]]] = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if name.startswith("xl/worksheets/sheet") and name.endswith(".xml"):
-                with archive.open(name) as part:
-                    cells = _scan_formula_cells(part)
-                for row, column in sorted(cells):
-                    found.setdefault(name, {}).setdefault(row, []).append(column)
+def _formulas_without_values(path: Path, part: str) -> dict[int, list[int]]:
+    """Per row, the column indexes of formula cells with no saved value (a file saved by
+    a tool that does not calculate), read from the sheet's XML in chunks rather than by
+    parsing the workbook a second time."""
+    found: dict[int, list[int]] = {}
+    with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+        for row, column in sorted(_scan_formula_cells(stream)):
+            found.setdefault(row, []).append(column)
     return found
 
 
@@ -160,9 +156,6 @@ def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
     check_zip(path)
     try:
         values_book = load_workbook(path, read_only=True, data_only=True)
-        missing_values = _formulas_without_values(path)
-    except FileRefused:
-        raise
     except Exception as exc:  # openpyxl raises many types for damaged parts
         raise FileRefused(f"{path.name} could not be read as a workbook ({exc.__class__.__name__}).") from exc
     try:
@@ -176,8 +169,8 @@ def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
                 continue
             header_row, headers, _score = located
             preamble = [values for number, values in head if number < header_row]
-            formula_cells = missing_values.get(ws._worksheet_path.lstrip("/"), {})
-            yield Table(ws.title, header_row, headers, _xlsx_rows(ws, header_row, formula_cells), preamble)
+            part = ws._worksheet_path.lstrip("/")
+            yield Table(ws.title, header_row, headers, _xlsx_rows(ws, header_row, path, part), preamble)
     finally:
         values_book.close()
 
@@ -185,7 +178,8 @@ def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
 FORMULA_WITHOUT_VALUE = object()
 
 
-def _xlsx_rows(ws, header_row: int, formula_cells: dict[int, list[int]]) -> Iterator[SourceRow]:
+def _xlsx_rows(ws, header_row: int, path: Path, part: str) -> Iterator[SourceRow]:
+    formula_cells = _formulas_without_values(path, part)  # only once the rows are wanted
     count = 0
     for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), header_row + 1):
         row = list(values)

@@ -176,6 +176,7 @@ def _import_file(item: Recognised, context: RunContext) -> FileReport:
             report.warnings.extend(sheet_report.warnings)
             report.conflicts += sheet_report.conflicts
             report.reviews += sheet_report.reviews
+            report.write_seconds += sheet_report.write_seconds
     return report or FileReport(name=item.path.name, store=item.store)
 
 
@@ -227,6 +228,7 @@ def _finish(run: ImportRun, outcomes, *, dry_run: bool) -> ImportRun:
                     "counts": counts,
                     "message": message,
                     "seconds": round(report.seconds, 3) if report else 0,
+                    "write_seconds": round(report.write_seconds, 3) if report else 0,
                 }
             )
         summary["stores"] = {store: dict(counts) for store, counts in stores.items()}

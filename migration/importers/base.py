@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -219,6 +220,7 @@ class FileReport:
     conflicts: int = 0
     reviews: int = 0
     seconds: float = 0.0
+    write_seconds: float = 0.0  # of which writing records, history, provenance and conflicts
 
     def rejected_csv(self) -> str:
         """The rejected rows in the file's own columns plus `row` and `reason` (formula-like
@@ -285,13 +287,18 @@ class Importer(ABC):
             self.report.counts[action] += 1
             self.ctx.progress(1)
             if self.ctx.writer.pending >= FLUSH_AT:
-                self.ctx.writer.flush()  # bounds memory on a big file
+                self._timed(self.ctx.writer.flush)  # bounds memory on a big file
         self.finish()
         # The records first: provenance and conflicts need their ids.
-        self.ctx.writer.flush()
-        self._write_provenance()
-        self._write_conflicts()
+        self._timed(self.ctx.writer.flush)
+        self._timed(self._write_provenance)
+        self._timed(self._write_conflicts)
         return self.report
+
+    def _timed(self, write: Callable[[], None]) -> None:
+        started = time.perf_counter()
+        write()
+        self.report.write_seconds += time.perf_counter() - started
 
     def is_blank(self, values: dict[str, object]) -> bool:
         """A row with nothing to import (a spacer, a totals line) is skipped, not rejected."""
