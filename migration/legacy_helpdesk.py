@@ -490,9 +490,12 @@ class _Writer:
     def _triage_entry(self, ticket: _Ticket, logged: dt.datetime, case: str, number: int | None):
         rng = self.rng
         plan, client = ticket.plan, ticket.client
-        severity_of = ticket.priority
-        if rng.random() < 0.3 and severity_of != "Urgent":
-            severity_of = PRIORITIES[PRIORITIES.index(severity_of) + 1]  # escalated beyond the helpdesk's view
+        severity_of, level = ticket.priority, PRIORITIES.index(ticket.priority)
+        draw = rng.random()
+        if draw < 0.3 and severity_of != "Urgent":
+            severity_of = PRIORITIES[level + 1]  # escalated beyond the helpdesk's view
+        elif draw < 0.4 and severity_of != "Low":
+            severity_of = PRIORITIES[level - 1]  # the agent thought it less pressing
         severity = "" if rng.random() < 0.06 else rng.choice(SEVERITY_WORDS[severity_of])
         if number is None:
             shown: object = rng.choice(["phone", "", "n/a", "called in"])

@@ -51,6 +51,7 @@ from support_bridge.payloads import PayloadError, TicketData
 
 ESCALATION = "Support escalation on ticket #"
 NO_SUMMARY = "(no summary on the triage sheet)"
+ONLY_ON_SHEET = "tickets only on the sheet"
 # A triage sheet repeats columns support looked up in the client master (contract value,
 # renewal date), so D1's header map fits it as well; its ticket-number column outranks that.
 TICKET_COLUMN_BONUS = 0.5
@@ -385,11 +386,11 @@ class TriageSheetImporter(_TicketImporter):
         if raised:
             self.report.counts["priority raised"] += raised
         if not_in_export:
-            self.report.counts["not in the helpdesk export"] += not_in_export
+            self.report.counts[ONLY_ON_SHEET] += not_in_export
             self.report.warnings.append(
-                f"{not_in_export} ticket(s) on the sheet are not in the helpdesk export (older than it, or never "
-                "in the helpdesk): kept as triage-sheet tickets; the helpdesk's own copy takes them over when it "
-                "arrives"
+                f"{not_in_export} ticket(s) on the sheet are not among the helpdesk's (older than the export, "
+                "refused or held from it, or never in the helpdesk): kept as triage-sheet tickets; the helpdesk's "
+                "own copy takes them over when it arrives"
             )
         if repeated:
             self.report.warnings.append(
