@@ -31,6 +31,9 @@ from migration.services import recognise, run_import
 from support_bridge.choices import TicketSource
 from support_bridge.models import Ticket
 
+# Every test here is a database test, so pytest-django runs them before the transactional
+# tests that empty the tables (the module's estate needs the role groups migrations made).
+pytestmark = pytest.mark.django_db
 SAMPLES = Path(__file__).parent / "samples"
 MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CLIENTS = 120
@@ -140,7 +143,6 @@ def _cells(path: Path) -> list[list]:
 # --- Truth -------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 def test_at_least_98_percent_of_ticket_rows_end_on_their_true_client(estate):
     helpdesk = estate["truth"]["helpdesk"]
     export, triage = _ticket_rows("d2"), _ticket_rows("d2t")
@@ -156,7 +158,6 @@ def _on(found: dict[int, Ticket], row: dict) -> str | None:
     return ticket.account.code if ticket else None
 
 
-@pytest.mark.django_db
 def test_no_row_ends_on_a_client_it_is_not(estate):
     helpdesk = estate["truth"]["helpdesk"]
     for store, rows in (("d2", helpdesk["export_rows"]), ("d2t", helpdesk["triage_rows"])):
@@ -166,7 +167,6 @@ def test_no_row_ends_on_a_client_it_is_not(estate):
         assert not wrong, (store, wrong)
 
 
-@pytest.mark.django_db
 def test_each_helpdesk_ticket_is_one_mirror_row_with_provenance_and_a_reason_naming_the_run(estate):
     run = estate["first"]
     tickets = Ticket.objects.all()
@@ -188,7 +188,6 @@ def test_each_helpdesk_ticket_is_one_mirror_row_with_provenance_and_a_reason_nam
 # --- The export's mess ---------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 def test_companies_that_are_no_client_and_codes_that_contradict_the_company_are_rejected(estate):
     rows = estate["truth"]["helpdesk"]["export_rows"]
     rejected = _rejected(estate["first"], Store.HELPDESK)
@@ -199,7 +198,6 @@ def test_companies_that_are_no_client_and_codes_that_contradict_the_company_are_
     assert estate["first"].files.get(store=Store.HELPDESK).status == FileStatus.IMPORTED
 
 
-@pytest.mark.django_db
 def test_a_misspelt_company_without_a_code_waits_for_a_person_with_its_candidates(estate):
     rows = _cases(estate["truth"]["helpdesk"]["export_rows"], "typo_company")
     for row in rows:
@@ -209,7 +207,6 @@ def test_a_misspelt_company_without_a_code_waits_for_a_person_with_its_candidate
     assert estate["first"].report["reviews"] >= len(rows)
 
 
-@pytest.mark.django_db
 def test_a_ticket_carrying_its_code_as_a_tag_is_matched_by_it(estate):
     found = _ticket_rows("d2")
     rows = _cases(estate["truth"]["helpdesk"]["export_rows"], "code_tag")
@@ -219,7 +216,6 @@ def test_a_ticket_carrying_its_code_as_a_tag_is_matched_by_it(estate):
 # --- The triage sheet ------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 def test_the_sheet_enriches_export_tickets_raising_escalated_priorities_never_lowering_them(estate):
     helpdesk = estate["truth"]["helpdesk"]
     by_ticket = defaultdict(list)
@@ -248,7 +244,6 @@ def test_the_sheet_enriches_export_tickets_raising_escalated_priorities_never_lo
     assert estate["first"].files.get(store=Store.TRIAGE).counts["priority raised"] == raised
 
 
-@pytest.mark.django_db
 def test_escalation_notes_go_on_the_clients_timeline_once(estate):
     rows = [r for r in estate["truth"]["helpdesk"]["triage_rows"] if r.get("notes") and r["case"] != "wrong_ticket"]
     found = _ticket_rows("d2t")
@@ -261,7 +256,6 @@ def test_escalation_notes_go_on_the_clients_timeline_once(estate):
     assert "triage sheet" in entry.detail and entry.history.get().history_user == _steward()
 
 
-@pytest.mark.django_db
 def test_tickets_the_export_does_not_have_are_kept_from_the_sheet_and_explained(estate):
     rows = _cases(estate["truth"]["helpdesk"]["triage_rows"], "not_in_export")
     found = _ticket_rows("d2t")
@@ -282,7 +276,6 @@ def test_tickets_the_export_does_not_have_are_kept_from_the_sheet_and_explained(
     assert any("not among the helpdesk's" in w for w in estate["first"].report["warnings"])
 
 
-@pytest.mark.django_db
 def test_calls_never_ticketed_and_mistyped_ticket_numbers_are_rejected_with_their_reason(estate):
     rows = estate["truth"]["helpdesk"]["triage_rows"]
     rejected = _rejected(estate["first"], Store.TRIAGE)
@@ -298,7 +291,6 @@ def test_calls_never_ticketed_and_mistyped_ticket_numbers_are_rejected_with_thei
 # --- Re-runs -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 def test_a_second_import_changes_nothing(estate):
     for store in ("d2", "d2t"):
         counts = estate["second"].report["stores"][store]
