@@ -407,7 +407,7 @@ class TriageSheetImporter(_TicketImporter):
             if isinstance(named, Account) and named.pk != owner.pk:
                 self._reject(
                     item.row,
-                    f"ticket {item.number} is {owner.code} {owner.legal_name}'s in the helpdesk, but the sheet says "
+                    f"ticket {item.number} belongs to {owner.code} {owner.legal_name}, but the sheet says "
                     f"“{item.client}” ({named.code}); check the ticket number",
                 )
                 return None
@@ -417,8 +417,8 @@ class TriageSheetImporter(_TicketImporter):
             if named is None and item.client:
                 self._reject(
                     item.row,
-                    f"no client in the client master matches “{item.client}”, and ticket {item.number} is "
-                    f"{owner.code}'s in the helpdesk; correct the client or the ticket number",
+                    f"no client in the client master matches “{item.client}”, and ticket {item.number} belongs "
+                    f"to {owner.code}; correct the client or the ticket number",
                 )
                 return None
             return owner  # the ticket number settles a name that fits several clients
