@@ -10,7 +10,10 @@ from migration.legacy_estate import write_estate
 
 
 class Command(BaseCommand):
-    help = "Write CloudCore's legacy estate (client master, Xero export, Outlook calendar, pipelines) and truth.json."
+    help = (
+        "Write CloudCore's legacy estate (client master, Xero export, Outlook calendar, pipelines, helpdesk "
+        "ticket export and triage sheet) and truth.json."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("directory", type=Path)
