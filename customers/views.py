@@ -371,7 +371,7 @@ def search(request: HttpRequest) -> HttpResponse:
     accounts = contacts = []
     if text:
         accounts = list(Account.objects.for_list().search(text)[:SEARCH_LIMIT])
-        contacts = list(Contact.objects.for_search().search(text)[:SEARCH_LIMIT])
+        contacts = list(Contact.objects.for_search(text, limit=SEARCH_LIMIT))
         if len(accounts) == 1 and not contacts and accounts[0].code.lower() == text.lower():
             return redirect(accounts[0].get_absolute_url())
     context = {"q": text, "accounts": accounts, "contacts": contacts, "limit": SEARCH_LIMIT}

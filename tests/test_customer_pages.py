@@ -274,6 +274,17 @@ def test_global_search_finds_accounts_and_contacts(client_for):
     assert response.status_code == 302 and response["Location"] == account.get_absolute_url()
 
 
+def test_global_search_lists_the_first_contacts_in_order_and_none_on_merged_accounts(client_for):
+    survivor = AccountFactory(legal_name="Acme Pty Ltd")
+    merged = AccountFactory(legal_name="ACME", merged_into=survivor)
+    ContactFactory(account=merged, first_name="Stale", last_name="Acmeson", email="stale@acme.example", is_primary=True)
+    for n in range(25):
+        ContactFactory(account=survivor, first_name=f"Person{n:02d}", last_name="Acmeson", is_primary=n == 24)
+    contacts = client_for("support_agent").get("/search/", {"q": "acmeson"}).context["contacts"]
+    assert [c.first_name for c in contacts] == ["Person24"] + [f"Person{n:02d}" for n in range(19)]
+    assert all(c.account == survivor for c in contacts)
+
+
 # --- Query budgets at two data sizes ---------------------------------------------------
 
 
