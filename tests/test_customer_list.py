@@ -7,10 +7,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.template import engines
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from customers.models import Account
+from customers.models import Account, Product
 from customers.templatetags.customer_list import customer_rows
 from tests.factories import AccountFactory, SubscriptionFactory, UserFactory
 
@@ -105,3 +107,15 @@ def test_customer_list_table_rows_keep_the_order_of_the_page_they_read(varied_ac
     newest_first = Account.objects.active_records().order_by("-number")[:3]
     rows = Account.objects.for_list_table(newest_first)
     assert [a.code for a in rows] == [a.code for a in newest_first]
+
+
+def test_customer_list_filter_selects_offer_sales_reps_and_active_products_in_plain_queries(client_for, personas):
+    chosen = Product.objects.filter(is_active=True).first()
+    retired = Product.objects.create(code="retired", name="Retired Product", kind="product", is_active=False)
+    with CaptureQueriesContext(connection) as queries:
+        html = client_for("executive").get("/customers/", {"product": chosen.pk}).content.decode()
+    assert f'<option value="{personas["sales_rep"].pk}">Sales Rep Demo</option>' in html
+    assert f'<option value="{chosen.pk}" selected>{chosen.name}</option>' in html
+    assert retired.name not in html
+    # Not through server-side cursors (PostgreSQL): three round trips each for a dozen rows.
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DECLARE")]
