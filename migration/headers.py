@@ -11,6 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Fit(NamedTuple):
+    """How well a header row fits a map. Compared as a tuple: the share of required
+    columns first, then how many of the map's columns are there, so a sheet that carries
+    another store's few required columns still goes to the map that knows all of it."""
+
+    required: float
+    columns: int
 
 
 def header_key(text: object) -> str:
@@ -64,6 +74,9 @@ class HeaderMap:
         required = list(self.required) or list(self.synonyms)
         found = self.match(headers)
         return sum(1 for name in required if name in found) / len(required)
+
+    def fit(self, headers: Sequence[object]) -> Fit:
+        return Fit(self.score(headers), len(self.match(headers)))
 
     @staticmethod
     def row_dict(row: Sequence[object], columns: dict[str, int]) -> dict[str, object]:

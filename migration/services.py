@@ -27,7 +27,7 @@ from customers import services as customer_services
 from customers.choices import AliasKind
 from customers.errors import OwnershipError
 from migration.choices import IMPORT_ORDER, ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
-from migration.headers import MissingColumnsError
+from migration.headers import Fit, MissingColumnsError
 from migration.importers.base import FileReport, Importer, RunContext
 from migration.importers.calendar import OutlookCalendarImporter
 from migration.importers.client_master import ClientMasterImporter
@@ -70,22 +70,22 @@ def _tables(path: Path, importers: list[type[Importer]]) -> Iterator[Table]:
 def recognise(path: Path, only: set[str] | None = None) -> Recognised:
     """Which store a file is, from its headers (never its name)."""
     candidates = [IMPORTERS[s] for s in IMPORT_ORDER]
-    best: tuple[float, str | None] = (0.0, None)
+    best, store = Fit(0.0, 0), None
     try:
         for table in _tables(path, candidates):
             for importer in candidates:
-                score = importer.recognises(table.headers)
-                if score > best[0]:
-                    best = (score, importer.store)
+                fit = importer.recognises(table.headers)
+                if fit > best:
+                    best, store = fit, importer.store
             _close(table)
     except FileRefused as refused:
         return Recognised(path, None, str(refused))
-    if best[1] is None or best[0] < 1.0:
-        detail = f" (closest: {Store(best[1]).label}, {best[0]:.0%} of its required columns)" if best[1] else ""
+    if store is None or best.required < 1.0:
+        detail = f" (closest: {Store(store).label}, {best.required:.0%} of its required columns)" if store else ""
         return Recognised(path, None, f"{path.name}: not recognised as a legacy store{detail}.")
-    if only and best[1] not in only:
-        return Recognised(path, None, f"{Store(best[1]).label} was not asked for (--only {','.join(sorted(only))}).")
-    return Recognised(path, best[1])
+    if only and store not in only:
+        return Recognised(path, None, f"{Store(store).label} was not asked for (--only {','.join(sorted(only))}).")
+    return Recognised(path, store)
 
 
 def _close(table: Table) -> None:
@@ -164,7 +164,7 @@ def _import_file(item: Recognised, context: RunContext) -> FileReport:
     importer_class = IMPORTERS[item.store]
     report: FileReport | None = None
     for table in _tables(item.path, [importer_class]):
-        if importer_class.recognises(table.headers) < 1.0:
+        if importer_class.recognises(table.headers).required < 1.0:
             continue
         importer = importer_class(context, item.path.name)
         sheet_report = importer.run(table)

@@ -21,7 +21,7 @@ from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictStatus, Store
-from migration.headers import HeaderMap
+from migration.headers import Fit, HeaderMap
 from migration.models import ImportConflict, ImportRun, MatchReview, Provenance
 from migration.parsing import CellError, clean_text
 from migration.readers import FORMULA_WITHOUT_VALUE, SourceRow, Table
@@ -38,6 +38,11 @@ class RowRejected(ValueError):
 
 class HeldForReview(ValueError):
     """The row looks like more than one account; a person must choose."""
+
+    def __init__(self, candidates: list[dict], name: str):
+        super().__init__(candidates, name)
+        self.candidates = candidates
+        self.name = name  # the client name as the file gives it, for the review queue
 
 
 @dataclass
@@ -116,7 +121,7 @@ class RunContext:
         rivals = [m for m in matches[1:] if m.code != best.code and m.score >= best.score - MARGIN]
         if best.score >= AUTO_MATCH and not rivals:
             return self.accounts_by_code.get(best.code) or self._load(best.pk)
-        raise HeldForReview(_describe(matches))
+        raise HeldForReview(_describe(matches), name)
 
     def _load(self, pk: int) -> Account:
         account = Account.objects.get(pk=pk)
@@ -259,8 +264,8 @@ class Importer(ABC):
         self._conflicts: dict[tuple, dict] = {}
 
     @classmethod
-    def recognises(cls, headers: list[object]) -> float:
-        return cls.header_map.score(headers)
+    def recognises(cls, headers: list[object]) -> Fit:
+        return cls.header_map.fit(headers)
 
     def reason(self, row: SourceRow) -> str:
         where = f"{self.file_name}" + (f" sheet {row.sheet}" if row.sheet else "") + f" row {row.number}"
@@ -282,7 +287,7 @@ class Importer(ABC):
                 self.report.rejected.append((row.number, row.values, str(problem)))
                 action = "rejected"
             except HeldForReview as held:
-                self.hold(row, values, held.args[0])
+                self.hold(row, held)
                 action = "held for review"
             self.report.counts[action] += 1
             self.ctx.progress(1)
@@ -411,13 +416,13 @@ class Importer(ABC):
         self.report.conflicts += len(new)
         self._conflicts.clear()
 
-    def hold(self, row: SourceRow, values: dict[str, object], candidates: list[dict]) -> None:
+    def hold(self, row: SourceRow, held: HeldForReview) -> None:
         _, created = MatchReview.objects.get_or_create(
             store=self.store,
             file=self.file_name,
             row=row.number,
-            incoming_name=clean_text(values.get("name"))[:200],
-            defaults={"run": self.ctx.run, "candidates": candidates},
+            incoming_name=clean_text(held.name)[:200],
+            defaults={"run": self.ctx.run, "candidates": held.candidates},
         )
         if created:
             self.report.reviews += 1

@@ -52,9 +52,6 @@ from support_bridge.payloads import PayloadError, TicketData
 ESCALATION = "Support escalation on ticket #"
 NO_SUMMARY = "(no summary on the triage sheet)"
 ONLY_ON_SHEET = "tickets only on the sheet"
-# A triage sheet repeats columns support looked up in the client master (contract value,
-# renewal date), so D1's header map fits it as well; its ticket-number column outranks that.
-TICKET_COLUMN_BONUS = 0.5
 
 TRIAGE_HEADERS = HeaderMap(
     synonyms={
@@ -100,10 +97,10 @@ PRIORITY_ORDER = tickets.PRIORITY_ORDER
 
 
 class _Held:
-    """A client name that fits more than one account (the candidates, for the review)."""
+    """A client name that fits more than one account (kept to hold each row that names it)."""
 
-    def __init__(self, candidates: list[dict]):
-        self.candidates = candidates
+    def __init__(self, held: HeldForReview):
+        self.held = held
 
 
 class _TicketImporter(Importer):
@@ -119,7 +116,7 @@ class _TicketImporter(Importer):
             try:
                 self.names[key] = self.ctx.account_for(name=name)
             except HeldForReview as held:
-                self.names[key] = _Held(held.args[0])
+                self.names[key] = _Held(held)
         return self.names[key]
 
     def _settle(self, action: str) -> None:
@@ -163,7 +160,6 @@ class HelpdeskExportImporter(_TicketImporter):
         self.first_row: dict[str, int] = {}
 
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
-        values["name"] = clean_text(values.get("company"))  # how the review queue names a held row
         try:
             # The support bridge's row validation (its import form's), without a form per row.
             data = ticket_from_row(
@@ -189,7 +185,7 @@ class HelpdeskExportImporter(_TicketImporter):
             return coded
         unknown_code = f" (and there is no client {data.customer_code})" if data.customer_code else ""
         if isinstance(named, _Held):
-            raise HeldForReview(named.candidates)
+            raise named.held
         if data.company_name and named is None:
             raise RowRejected(f"no client in the client master matches the company “{data.company_name}”{unknown_code}")
         return named  # None without a company: the requester's email decides at the end
@@ -293,18 +289,12 @@ class TriageSheetImporter(_TicketImporter):
     header_map = TRIAGE_HEADERS
     text_fields: ClassVar[tuple[str, ...]] = ("subject", "notes", "escalated_to", "agent", "email", "product")
 
-    @classmethod
-    def recognises(cls, headers: list[object]) -> float:
-        score = super().recognises(headers)
-        return score + TICKET_COLUMN_BONUS if score >= 1.0 else score
-
     def prepare(self, table) -> None:
         super().prepare(table)
         self.rows: list[_TriageRow] = []
 
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
         client = clean_text(values.get("company"))
-        values["name"] = client  # how the review queue names a held row
         number = ticket_number(values.get("external_id"))
         if not number and not client:
             self.report.warnings.append(f"row {row.number} is a remark (no ticket, no client); skipped")
@@ -411,7 +401,7 @@ class TriageSheetImporter(_TicketImporter):
                     f"“{item.client}” ({named.code}); check the ticket number",
                 )
                 return None
-            if isinstance(named, _Held) and owner.code not in {c["code"] for c in named.candidates}:
+            if isinstance(named, _Held) and owner.code not in {c["code"] for c in named.held.candidates}:
                 self._hold(item, named)
                 return None
             if named is None and item.client:
@@ -437,7 +427,7 @@ class TriageSheetImporter(_TicketImporter):
         return None
 
     def _hold(self, item: _TriageRow, held: _Held) -> None:
-        self.hold(item.row, item.values, held.candidates)
+        self.hold(item.row, held.held)
         self._settle("held for review")
 
     def _snapshot(self, group: _Ticket) -> TicketData | None:
