@@ -65,15 +65,16 @@ def _server_version() -> str:
     return ""
 
 
-def _bench_database_name() -> str:
-    """`bench_<name>`, never `test_<name>`, so a bench run and a test run can't clobber each other."""
+def _bench_database_name(purpose: str) -> str:
+    """`bench_<purpose>_<name>`, never `test_<name>`, so a bench run and a test run (or two
+    different benchmarks) can't clobber each other."""
     name = str(connection.settings_dict["NAME"])
     if connection.vendor == "sqlite":
         # Under var/ (git-ignored) rather than beside the developer's db.sqlite3.
         folder = Path(settings.BASE_DIR) / "var"
         folder.mkdir(exist_ok=True)
-        return str(folder / f"bench_{Path(name).name}")
-    return f"bench_{name}"
+        return str(folder / f"bench_{purpose}_{Path(name).name}")
+    return f"bench_{purpose}_{name}"
 
 
 def is_disposable_database() -> bool:
@@ -85,11 +86,11 @@ def is_disposable_database() -> bool:
 
 @contextmanager
 def bench_database(
-    *, in_place: bool, keep: bool, holds_data_set: Callable[[], bool], out: OutputWrapper
+    *, purpose: str, in_place: bool, keep: bool, holds_data_set: Callable[[], bool], out: OutputWrapper
 ) -> Iterator[BenchDatabase]:
     """Run the body on a database of its own, never the developer's.
 
-    The database (`bench_<NAME>`) is created and migrated with Django's test database
+    The database (`bench_<purpose>_<NAME>`) is created and migrated with Django's test database
     machinery and dropped afterwards unless `keep`. A kept database is reused next time
     when `holds_data_set()` says it already has the requested data, and rebuilt otherwise.
     With `in_place` (used by the test suite, which is already on a test database) the
@@ -113,7 +114,7 @@ def bench_database(
     test_settings = connection.settings_dict.setdefault("TEST", {})
     saved_test_name = test_settings.get("NAME")
     old_name = connection.settings_dict["NAME"]
-    test_settings["NAME"] = _bench_database_name()
+    test_settings["NAME"] = _bench_database_name(purpose)
     created = False
     try:
         connection.close()

@@ -469,7 +469,7 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
         raise CommandError("Need at least 2 accounts, a non-negative --naive-accounts and 0 < --duplicate-share < 0.5.")
     command = command_line("dedupe", options, DEFAULTS)
     with bench_database(
-        in_place=options["in_place"], keep=options["keep"], holds_data_set=lambda: False, out=out
+        purpose="dedupe", in_place=options["in_place"], keep=options["keep"], holds_data_set=lambda: False, out=out
     ) as database:
         results = []
         for size, compare in ((accounts, False), (naive_accounts, True)):

@@ -88,7 +88,11 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
         with (
             quiet_mail,
             bench_database(
-                in_place=options["in_place"], keep=options["keep"], holds_data_set=lambda: False, out=out
+                purpose="import",
+                in_place=options["in_place"],
+                keep=options["keep"],
+                holds_data_set=lambda: False,
+                out=out,
             ) as database,
         ):
             users, _ = ensure_demo_users()

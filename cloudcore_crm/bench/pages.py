@@ -285,6 +285,7 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
     with (
         override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]),
         bench_database(
+            purpose="pages",
             in_place=options["in_place"],
             keep=options["keep"],
             holds_data_set=lambda: dataset.holds(sizes),

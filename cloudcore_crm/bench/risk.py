@@ -250,6 +250,7 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
             EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         ),
         bench_database(
+            purpose="risk",
             in_place=options["in_place"],
             keep=options["keep"],
             # Tickets the webhook measurement created don't count: they carry their event as provenance.

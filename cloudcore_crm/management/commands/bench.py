@@ -1,6 +1,6 @@
 """`manage.py bench <name> [options]`: run one benchmark from `cloudcore_crm.bench.BENCHMARKS`.
 
-Each benchmark builds its data in a database of its own (`bench_<NAME>`), never the
+Each benchmark builds its data in a database of its own (`bench_<benchmark>_<NAME>`), never the
 developer's, and prints a table of its measurements. `manage.py bench <name> --help`
 lists a benchmark's options.
 """
