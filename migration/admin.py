@@ -25,7 +25,7 @@ class ImportFileAdmin(ReadOnlyStewardAdmin):
 
 @admin.register(Provenance)
 class ProvenanceAdmin(ReadOnlyStewardAdmin):
-    list_display = ["content_type", "object_id", "store", "file", "sheet", "row", "run"]
+    list_display = ["content_type", "object_id", "store", "file", "sheet", "rows_label", "run"]
     list_filter = ["store", "content_type"]
     search_fields = ["file"]
 

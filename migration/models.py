@@ -4,6 +4,7 @@ imported fact, conflicts between stores for a person to resolve, and ambiguous m
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -93,9 +94,9 @@ class Provenance(models.Model):
 
     def __str__(self) -> str:
         where = f"{self.file}" + (f" [{self.sheet}]" if self.sheet else "")
-        return f"{self.get_store_display()}: {where} {self.rows_label}"
+        return f"{self.get_store_display()}: {where} {self.rows_label()}"
 
-    @property
+    @admin.display(description="rows")
     def rows_label(self) -> str:
         rows = self.rows or [self.row]
         if len(rows) == 1:

@@ -46,3 +46,12 @@ def test_per_row_provenance_is_folded_into_one_record_per_sheet():
     assert (folded.row, folded.rows, folded.fields) == (9, [9, 57, 312], ["abn", "legal_name", "phone"])
     single = Provenance.objects.get(object_id=2)
     assert (single.row, single.rows) == (58, [58])
+
+
+def test_provenance_names_its_rows_briefly():
+    from migration.models import Provenance
+
+    one = Provenance(store="d1", file="cm.xlsx", sheet="Clients", row=57, rows=[57])
+    many = Provenance(store="d4", file="xero.csv", row=2, rows=[2, 9, 14, 30, 41, 77, 90])
+    assert str(one) == "D1 client master: cm.xlsx [Clients] row 57"
+    assert str(many) == "D4 Xero sales invoices: xero.csv rows 2, 9, 14, 30, 41 and 2 more"
