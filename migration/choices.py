@@ -43,3 +43,8 @@ class ConflictStatus(models.TextChoices):
 class ReviewStatus(models.TextChoices):
     OPEN = "open", "Open"
     RESOLVED = "resolved", "Resolved"
+
+
+# What happened to rows: the columns of every run report. A store's own counts ("values
+# updated", "renewals missing from calendar") are listed after them.
+REPORT_COLUMNS = ("created", "updated", "unchanged", "rejected", "held for review", "skipped")

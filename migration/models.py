@@ -11,7 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from migration.choices import ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
+from migration.choices import REPORT_COLUMNS, ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
 
 
 class ImportRun(models.Model):
@@ -66,6 +66,11 @@ class ImportFile(models.Model):
     @property
     def rejected_count(self) -> int:
         return int(self.counts.get("rejected", 0))
+
+    @property
+    def other_counts(self) -> list[tuple[str, int]]:
+        """The store's own counts beyond the report's columns, e.g. Xero's "values updated"."""
+        return sorted((name, value) for name, value in self.counts.items() if name not in REPORT_COLUMNS)
 
 
 class Provenance(models.Model):

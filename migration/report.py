@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from migration.choices import REPORT_COLUMNS as COLUMNS
 from migration.choices import Store
 from migration.models import ImportRun
-
-COLUMNS = ("created", "updated", "unchanged", "rejected", "held for review", "skipped")
 
 
 def report_lines(run: ImportRun) -> list[str]:

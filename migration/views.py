@@ -14,10 +14,9 @@ from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers.errors import OwnershipError
 from customers.models import Account
 from migration import services
-from migration.choices import ConflictStatus, ReviewStatus, RunStatus
+from migration.choices import REPORT_COLUMNS, ConflictStatus, ReviewStatus, RunStatus
 from migration.forms import ConflictResolutionForm, ImportUploadForm, ReviewResolutionForm
 from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
-from migration.report import COLUMNS
 
 PAGE_SIZE = 50
 
@@ -52,7 +51,7 @@ def importrun_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "run": run,
         "files": run.files.all(),
-        "columns": COLUMNS,
+        "columns": REPORT_COLUMNS,
         "rows_done": services.rows_done(run),
         "running": run.status in (RunStatus.PENDING, RunStatus.RUNNING),
     }

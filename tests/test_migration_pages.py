@@ -70,6 +70,17 @@ def test_the_run_page_answers_htmx_polls_with_its_status_partial(client_for):
     assert "hx-trigger" in html and "<html" not in html
 
 
+def test_the_run_page_lists_a_stores_own_counts_beside_the_usual_columns(client_for):
+    from migration.models import ImportFile
+
+    run = ImportRun.objects.create(status="succeeded", report={"files": []})
+    ImportFile.objects.create(
+        run=run, name="xero.csv", store="d4", status="imported", counts={"read": 4541, "values updated": 124}
+    )
+    html = client_for("data_steward").get(run.get_absolute_url()).content.decode()
+    assert "Read: 4541" in html and "Values updated: 124" in html
+
+
 def test_a_bad_upload_keeps_the_page_and_says_why(client_for):
     response = client_for("data_steward").post(reverse("migration:importrun_list"), {})
     assert response.status_code == 400
