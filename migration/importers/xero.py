@@ -136,7 +136,7 @@ class XeroInvoicesImporter(Importer):
             self.ctx.writer.update(
                 subscription,
                 {"annual_value": total},
-                reason=f"{self.reason(last_row)}: annualised invoiced value over {len(rows[key])} invoice lines",
+                reason=f"{self.reason(last_row)}: annualised invoiced value over {_lines(len(rows[key]))}",
             )
             self.report.counts["values updated"] += 1
             self.conflict(
@@ -149,3 +149,7 @@ class XeroInvoicesImporter(Importer):
                 other=previous,
                 detail="Xero wins for money",
             )
+
+
+def _lines(count: int) -> str:
+    return "1 invoice line" if count == 1 else f"{count} invoice lines"
