@@ -186,17 +186,19 @@ class BulkWriter:
             self._creates[model].clear()
             self._updates[model].clear()
 
+    def _ready(self, model: type[models.Model], pending: list[_Pending]) -> list[models.Model]:
+        """The instances to write, each carrying who and why for its history row."""
+        for item in pending:
+            if model in DERIVED:
+                item.instance.set_derived_fields()
+            item.instance._change_reason = _joined(item.reasons)
+            item.instance._history_user = self.actor
+        return [item.instance for item in pending]
+
     def _insert(self, model: type[models.Model], pending: list[_Pending]) -> None:
         if not pending:
             return
-        instances = []
-        for item in pending:
-            instance = item.instance
-            if model in DERIVED:
-                instance.set_derived_fields()
-            instance._change_reason = _joined(item.reasons)
-            instance._history_user = self.actor
-            instances.append(instance)
+        instances = self._ready(model, pending)
         model.objects.bulk_create(instances, batch_size=BATCH)
         model.history.bulk_history_create(instances, batch_size=BATCH, default_date=self._now)
         self._count(model, "created", len(instances))
@@ -207,16 +209,8 @@ class BulkWriter:
         versioned = hasattr(model, "version")
         if versioned:
             self._claim_versions(model, pending)
-        names: set[str] = set()
-        instances = []
-        for item in pending:
-            names |= item.fields
-            instance = item.instance
-            if model in DERIVED:
-                instance.set_derived_fields()
-            instance._change_reason = _joined(item.reasons)
-            instance._history_user = self.actor
-            instances.append(instance)
+        instances = self._ready(model, pending)
+        names = set().union(*(item.fields for item in pending))
         columns = sorted(names | set(DERIVED.get(model, ())) | ({"version"} if versioned else set()))
         model.objects.bulk_update(instances, columns, batch_size=BATCH)
         model.history.bulk_history_create(instances, update=True, batch_size=BATCH, default_date=self._now)
