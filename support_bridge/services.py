@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Lookup
 from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -58,6 +59,29 @@ MIRRORED_FIELDS = (
 )
 
 
+class OneOf(Lookup):
+    """`field` is one of a list of values, sent as a single array parameter on PostgreSQL
+    (`= ANY(%s)`): psycopg binds one array of 10,000 ids far faster than 10,000
+    placeholders. Elsewhere a plain `IN (...)`. Used as `filter(OneOf(F("field"), values))`."""
+
+    lookup_name = "one_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            return "1 = 0", []
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            return "1 = 0", []
+        return f"{lhs} = ANY(%s)", [*params, values]
+
+
 def _save(instance, *, actor: AbstractBaseUser | None, reason: str) -> None:
     instance._change_reason = reason
     instance._history_user = actor
@@ -93,8 +117,9 @@ def _merge(
     existing: Ticket | None,
     contact: Contact | None,
     product: Product | None,
-) -> Ticket | None:
-    """The ticket with `data` applied (unsaved), or None when nothing changes.
+) -> tuple[Ticket | None, set[str]]:
+    """The ticket with `data` applied (unsaved) and the fields that changed, or
+    (None, empty) when nothing changes.
 
     A triage-sheet row about a ticket the helpdesk already sent only fills gaps (the
     helpdesk is the authority), and raises its priority when the sheet marks it high or
@@ -109,19 +134,19 @@ def _merge(
             "contact": contact,
             "product": product,
         }
-        changed = False
+        changed = set()
         for name, value in gaps.items():
             if value is not None and getattr(existing, name) is None:
                 setattr(existing, name, value)
-                changed = True
+                changed.add(name)
         # Marked high or urgent on the sheet: an escalation the helpdesk never recorded.
         # It raises a lower helpdesk priority, never lowers one.
         if data.priority in TicketPriority.high_values() and _rank(data.priority) > _rank(existing.priority):
             existing.priority = data.priority
-            changed = True
-        return existing if changed else None
+            changed.add("priority")
+        return (existing if changed else None), changed
     if existing is not None and not _is_newer(data, existing):
-        return None
+        return None, set()
     values = {
         "source": data.source,
         "account": account,
@@ -145,15 +170,15 @@ def _merge(
         if value is not None:
             values[name] = value
     if existing is None:
-        return Ticket(external_id=data.external_id, **values)
-    ticket, changed = existing, False
+        return Ticket(external_id=data.external_id, **values), set(MIRRORED_FIELDS)
+    ticket, changed = existing, set()
     for name, value in values.items():
         current = getattr(ticket, f"{name}_id" if name in ("account", "contact", "product") else name)
         wanted = value.pk if name in ("account", "contact", "product") else value
         if current != wanted:
             setattr(ticket, name, value)
-            changed = True
-    return ticket if changed else None
+            changed.add(name)
+    return (ticket if changed else None), changed
 
 
 # --- Resolving the account ------------------------------------------------------------
@@ -198,7 +223,7 @@ def _apply_event(inbox: WebhookEvent, data: TicketData, account: Account, resolu
         )
     )
     current = _pick_existing(data, account, candidates)
-    ticket = _merge(data, account=account, existing=current, contact=None, product=None)
+    ticket, _changed = _merge(data, account=account, existing=current, contact=None, product=None)
     if ticket is not None:
         _save(ticket, actor=None, reason=WEBHOOK_REASON)
         inbox.status = EventStatus.APPLIED
@@ -360,7 +385,7 @@ def existing_tickets(external_ids: Iterable[str]) -> dict[str, list[Ticket]]:
     wanted = sorted({i for i in external_ids if i})
     found: dict[str, list[Ticket]] = defaultdict(list)
     for start in range(0, len(wanted), LOOKUP_BATCH):
-        for ticket in Ticket.objects.filter(external_id__in=wanted[start : start + LOOKUP_BATCH]):
+        for ticket in Ticket.objects.filter(OneOf(F("external_id"), wanted[start : start + LOOKUP_BATCH])):
             found[ticket.external_id].append(ticket)
     return found
 
@@ -444,6 +469,9 @@ class MirrorPlan:
     created: list[Ticket] = field(default_factory=list)
     updated: list[Ticket] = field(default_factory=list)
     accounts: set[int] = field(default_factory=set)
+    # The fields each updated ticket changed (by id() of the ticket); the rest are written
+    # as they are, so only these need writing.
+    changed_fields: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 def plan_tickets(
@@ -463,7 +491,7 @@ def plan_tickets(
         current = _pick_existing(ticket, account, existing.get(ticket.external_id, []))
         contact = contacts.get((account.pk, ticket.requester_email))
         product = products.get(ticket.product_name.lower()) if ticket.product_name else None
-        merged = _merge(ticket, account=account, existing=current, contact=contact, product=product)
+        merged, changed = _merge(ticket, account=account, existing=current, contact=contact, product=product)
         plan.accounts.add(account.pk)
         if merged is None:
             plan.changes.append(("unchanged", current))
@@ -472,25 +500,40 @@ def plan_tickets(
             plan.changes.append(("created", merged))
         else:
             plan.updated.append(merged)
+            plan.changed_fields[id(merged)] = frozenset(changed)
             plan.changes.append(("updated", merged))
     return plan
 
 
 def save_tickets(*, plan: MirrorPlan, actor: AbstractBaseUser | None, reason: str, rescore: bool = True) -> MirrorPlan:
     """Write a plan in bulk with a history row per ticket (a ticket's own `_change_reason`
-    wins over `reason`), then rescore the clients touched once the transaction commits."""
+    wins over `reason`), then rescore the clients touched once the transaction commits.
+
+    Updated tickets are written in groups that changed the same fields, each group's
+    statement setting just those (a triage sheet mostly raises a priority or fills a
+    gap); every history row is still the whole ticket."""
+    now = timezone.now()  # one history time for the batch, not a clock read per ticket
     with transaction.atomic():
         bulk_create_with_history(
-            plan.created, Ticket, batch_size=BULK_BATCH, default_user=actor, default_change_reason=reason
+            plan.created,
+            Ticket,
+            batch_size=BULK_BATCH,
+            default_user=actor,
+            default_change_reason=reason,
+            default_date=now,
         )
-        if plan.updated:
+        groups: dict[frozenset[str], list[Ticket]] = defaultdict(list)
+        for ticket in plan.updated:
+            groups[plan.changed_fields.get(id(ticket), frozenset(MIRRORED_FIELDS))].append(ticket)
+        for names, group in sorted(groups.items(), key=lambda item: sorted(item[0])):
             bulk_update_with_history(
-                plan.updated,
+                group,
                 Ticket,
-                list(MIRRORED_FIELDS),
+                [name for name in MIRRORED_FIELDS if name in names],
                 batch_size=BULK_BATCH,
                 default_user=actor,
                 default_change_reason=reason,
+                default_date=now,
             )
         if rescore and plan.accounts:
             touched = sorted(plan.accounts)
