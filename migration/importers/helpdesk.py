@@ -109,15 +109,19 @@ class _TicketImporter(Importer):
 
     def prepare(self, table) -> None:
         self.names: dict[str, Account | _Held | None] = {}
+        self.typed: dict[str, Account | _Held | None] = {}  # the same, by the name as typed
 
     def _named(self, name: str) -> Account | _Held | None:
+        if name in self.typed:
+            return self.typed[name]
         key = normalise_name(name)
         if key not in self.names:
             try:
                 self.names[key] = self.ctx.account_for(name=name)
             except HeldForReview as held:
                 self.names[key] = _Held(held)
-        return self.names[key]
+        self.typed[name] = self.names[key]
+        return self.typed[name]
 
     def _settle(self, action: str) -> None:
         """A row counted as "read" when collected gets its real action at the end."""
