@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Lookup
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -30,11 +30,13 @@ from migration.headers import MissingColumnsError
 from support_bridge import importers, risk
 from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketPriority, TicketSource
 from support_bridge.forms import TicketRowForm
+from support_bridge.lookups import OneOf
 from support_bridge.models import ChurnAlert, PeerBaseline, RiskScore, Ticket, WebhookEvent
 from support_bridge.payloads import TicketData, parse_event
 
 WEBHOOK_REASON = "Helpdesk webhook"
 RISK_REASON = "Churn-risk recomputed"
+ALERT_REASON = "Churn risk rose to high"
 BULK_BATCH = 2000
 CONCERN_ROLES = (SUPPORT_AGENT, CUSTOMER_RELATIONS, DATA_STEWARD)
 HELPDESK_SOURCES = (TicketSource.ZENDESK, TicketSource.FRESHDESK)
@@ -57,29 +59,6 @@ MIRRORED_FIELDS = (
     "source_event_at",
     "provenance",
 )
-
-
-class OneOf(Lookup):
-    """`field` is one of a list of values, sent as a single array parameter on PostgreSQL
-    (`= ANY(%s)`): psycopg binds one array of 10,000 ids far faster than 10,000
-    placeholders. Elsewhere a plain `IN (...)`. Used as `filter(OneOf(F("field"), values))`."""
-
-    lookup_name = "one_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        if not values:
-            return "1 = 0", []
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
-
-    def as_postgresql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        if not values:
-            return "1 = 0", []
-        return f"{lhs} = ANY(%s)", [*params, values]
 
 
 def _save(instance, *, actor: AbstractBaseUser | None, reason: str) -> None:
@@ -607,7 +586,7 @@ def recompute_risk(
             stored = RiskScore.objects.all()
         else:
             median_of = risk.stored_medians()
-            stored = RiskScore.objects.filter(account_id__in=list(facts))
+            stored = RiskScore.objects.filter(OneOf(F("account_id"), list(facts)))
         assessments = risk.assess_all(facts, median_of, now=now)
         existing = {s.account_id: s for s in stored.only("pk", "account_id", "score", "band", "reasons")}
         created, changed, rises = [], [], []
@@ -645,15 +624,13 @@ def recompute_risk(
         # Unchanged scores were still checked now. `computed_at` is excluded from history,
         # so this bare update writes no customer fact.
         fresh = RiskScore.objects.filter(computed_at__lt=now)
-        (fresh if account_ids is None else fresh.filter(account_id__in=list(facts))).update(computed_at=now)
+        (fresh if account_ids is None else fresh.filter(OneOf(F("account_id"), list(facts)))).update(computed_at=now)
         if account_ids is None:
             # Prospects and churned clients are no longer scored.
             for gone in RiskScore.objects.exclude(account_id__in=risk.scored_accounts().values("pk")):
                 gone._change_reason = "No longer a current client"
                 gone.delete()
-        accounts = Account.objects.in_bulk([a.account_id for a in rises])
-        for assessment in rises:
-            _raise_risk_alert(accounts[assessment.account_id], assessment, now=now)
+        _raise_risk_alerts(rises, now=now)
     return RiskRun(
         accounts=len(assessments),
         created=len(created),
@@ -663,28 +640,39 @@ def recompute_risk(
     )
 
 
-def _raise_risk_alert(account: Account, assessment: risk.Assessment, *, now: dt.datetime) -> ChurnAlert:
-    alert = ChurnAlert(
-        account=account,
-        owner_id=account.owner_id,
-        kind=AlertKind.RISK,
-        score=assessment.score,
-        band=assessment.band,
-        reasons=assessment.reasons,
-        created_at=now,
-    )
-    _save(alert, actor=None, reason="Churn risk rose to high")
-    customer_services.log_activity(
-        account=account,
-        actor=None,
-        kind=ActivityKind.ALERT,
-        summary=f"Churn risk rose to high ({assessment.score}/100)",
-        detail="; ".join(assessment.reasons),
-        occurred_at=now,
-        reason="Churn-risk alert for the account owner",
-    )
-    _notify_after_commit(alert)
-    return alert
+def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> list[ChurnAlert]:
+    """One alert per rise to high, written together (with a history row each, by the
+    system); then each on its client's timeline, and each owner emailed after commit."""
+    if not rises:
+        return []
+    accounts = Account.objects.in_bulk([a.account_id for a in rises])
+    alerts = []
+    for assessment in rises:
+        account = accounts[assessment.account_id]
+        alert = ChurnAlert(
+            account=account,
+            owner_id=account.owner_id,
+            kind=AlertKind.RISK,
+            score=assessment.score,
+            band=assessment.band,
+            reasons=assessment.reasons,
+            created_at=now,
+        )
+        alert._change_reason, alert._history_user = ALERT_REASON, None
+        alerts.append(alert)
+    alerts = bulk_create_with_history(alerts, ChurnAlert, batch_size=BULK_BATCH, default_change_reason=ALERT_REASON)
+    for alert, assessment in zip(alerts, rises, strict=True):
+        customer_services.log_activity(
+            account=alert.account,
+            actor=None,
+            kind=ActivityKind.ALERT,
+            summary=f"Churn risk rose to high ({assessment.score}/100)",
+            detail="; ".join(assessment.reasons),
+            occurred_at=now,
+            reason="Churn-risk alert for the account owner",
+        )
+        _notify_after_commit(alert)
+    return alerts
 
 
 def _notify_after_commit(alert: ChurnAlert) -> None:

@@ -113,6 +113,29 @@ def test_a_rise_to_high_alerts_the_owner_once_with_a_timeline_entry_and_an_email
     assert entry.actor is None and entry.summary.startswith("Churn risk rose to high")
     assert "satisfaction fell from 7.9 to 4.2" in entry.detail
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [personas["sales_rep"].email]
+    record = alert.history.get()
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+",
+        None,
+        "Churn risk rose to high",
+    )
+
+
+def test_alerts_for_many_rises_are_written_together_each_with_its_own_history_row_and_email(
+    personas, django_capture_on_commit_callbacks
+):
+    make_peers(9)
+    risen = [make_cc009_like(personas["sales_rep"]) for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.recompute_risk()
+
+    assert run.alerts == 3
+    alerts = ChurnAlert.objects.filter(kind=AlertKind.RISK)
+    assert {alert.account_id for alert in alerts} == {account.pk for account in risen}
+    assert all(alert.history.get().history_change_reason == "Churn risk rose to high" for alert in alerts)
+    assert Activity.objects.filter(kind=ActivityKind.ALERT, account__in=risen).count() == 3
+    assert len(mail.outbox) == 3 and all(alert.notified_at for alert in ChurnAlert.objects.all())
 
 
 def test_dropping_below_high_and_rising_again_raises_a_second_alert(personas):

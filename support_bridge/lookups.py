@@ -1,0 +1,28 @@
+"""Query lookups of the support bridge (a candidate for `cloudcore_crm/lib/`)."""
+
+from __future__ import annotations
+
+from django.db.models import Lookup
+
+
+class OneOf(Lookup):
+    """`field` is one of a list of values, sent as a single array parameter on PostgreSQL
+    (`= ANY(%s)`): psycopg binds one array of 10,000 ids far faster than 10,000
+    placeholders. Elsewhere a plain `IN (...)`. Used as `filter(OneOf(F("field"), values))`."""
+
+    lookup_name = "one_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            return "1 = 0", []
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            return "1 = 0", []
+        return f"{lhs} = ANY(%s)", [*params, values]
