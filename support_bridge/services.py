@@ -526,7 +526,7 @@ def _contacts_by_email(emails: list[str]) -> dict[tuple[int, str], Contact]:
     wanted = {e for e in emails if e}
     if not wanted:
         return {}
-    found = Contact.objects.annotate(lower_email=Lower("email")).filter(lower_email__in=wanted)
+    found = Contact.objects.annotate(lower_email=Lower("email")).filter(OneOf(Lower("email"), sorted(wanted)))
     return {(c.account_id, c.lower_email): c for c in found}
 
 

@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from customers.choices import ActivityKind
@@ -47,6 +48,7 @@ from support_bridge import payloads
 from support_bridge import services as tickets
 from support_bridge.choices import TicketPriority, TicketSource, TicketStatus
 from support_bridge.forms import ticket_from_row
+from support_bridge.lookups import OneOf
 from support_bridge.payloads import PayloadError, TicketData
 
 ESCALATION = "Support escalation on ticket #"
@@ -470,7 +472,7 @@ class TriageSheetImporter(_TicketImporter):
             return
         logged = set(
             Activity.objects.filter(
-                account_id__in={g.account.pk for g, _ in notes},
+                OneOf(F("account_id"), sorted({g.account.pk for g, _ in notes})),
                 kind=ActivityKind.TICKET,
                 summary__startswith=ESCALATION,
             ).values_list("account_id", "summary", "detail")
