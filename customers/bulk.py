@@ -25,6 +25,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
+from cloudcore_crm.lib import bulkload
 from customers import ownership
 from customers.choices import AliasKind
 from customers.errors import AliasTakenError, DomainError, OwnershipError
@@ -199,8 +200,8 @@ class BulkWriter:
         if not pending:
             return
         instances = self._ready(model, pending)
-        model.objects.bulk_create(instances, batch_size=BATCH)
-        model.history.bulk_history_create(instances, batch_size=BATCH, default_date=self._now)
+        bulkload.insert(instances)
+        bulkload.insert_history(instances, date=self._now)
         self._count(model, "created", len(instances))
 
     def _apply(self, model: type[models.Model], pending: list[_Pending]) -> None:
@@ -213,7 +214,7 @@ class BulkWriter:
         names = set().union(*(item.fields for item in pending))
         columns = sorted(names | set(DERIVED.get(model, ())) | ({"version"} if versioned else set()))
         model.objects.bulk_update(instances, columns, batch_size=BATCH)
-        model.history.bulk_history_create(instances, update=True, batch_size=BATCH, default_date=self._now)
+        bulkload.insert_history(instances, history_type="~", date=self._now)
         self._count(model, "updated", len(instances))
 
     @staticmethod

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from cloudcore_crm.lib import bulkload
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
 from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
@@ -37,7 +37,6 @@ from support_bridge.payloads import TicketData, parse_event
 WEBHOOK_REASON = "Helpdesk webhook"
 RISK_REASON = "Churn-risk recomputed"
 ALERT_REASON = "Churn risk rose to high"
-BULK_BATCH = 2000
 CONCERN_ROLES = (SUPPORT_AGENT, CUSTOMER_RELATIONS, DATA_STEWARD)
 HELPDESK_SOURCES = (TicketSource.ZENDESK, TicketSource.FRESHDESK)
 PRIORITY_ORDER = (TicketPriority.LOW, TicketPriority.MEDIUM, TicketPriority.HIGH, TicketPriority.URGENT)
@@ -493,26 +492,17 @@ def save_tickets(*, plan: MirrorPlan, actor: AbstractBaseUser | None, reason: st
     gap); every history row is still the whole ticket."""
     now = timezone.now()  # one history time for the batch, not a clock read per ticket
     with transaction.atomic():
-        bulk_create_with_history(
-            plan.created,
-            Ticket,
-            batch_size=BULK_BATCH,
-            default_user=actor,
-            default_change_reason=reason,
-            default_date=now,
-        )
+        bulkload.insert_with_history(plan.created, date=now, default_user=actor, default_reason=reason)
         groups: dict[frozenset[str], list[Ticket]] = defaultdict(list)
         for ticket in plan.updated:
             groups[plan.changed_fields.get(id(ticket), frozenset(MIRRORED_FIELDS))].append(ticket)
         for names, group in sorted(groups.items(), key=lambda item: sorted(item[0])):
-            bulk_update_with_history(
+            bulkload.update_with_history(
                 group,
-                Ticket,
                 [name for name in MIRRORED_FIELDS if name in names],
-                batch_size=BULK_BATCH,
+                date=now,
                 default_user=actor,
-                default_change_reason=reason,
-                default_date=now,
+                default_reason=reason,
             )
         if rescore and plan.accounts:
             touched = sorted(plan.accounts)
@@ -541,7 +531,7 @@ def _products() -> dict[str, Product]:
 def load_tickets(*, tickets: list[Ticket], reason: str) -> int:
     """Bulk-load new mirror rows (the demo world), with a history row each."""
     with transaction.atomic():
-        bulk_create_with_history(tickets, Ticket, batch_size=BULK_BATCH, default_change_reason=reason)
+        bulkload.insert_with_history(tickets, date=timezone.now(), default_reason=reason)
     return len(tickets)
 
 
@@ -612,15 +602,10 @@ def recompute_risk(
                 changed.append(score)
             if assessment.band == RiskBand.HIGH and not was_high:
                 rises.append(assessment)
-        bulk_create_with_history(created, RiskScore, batch_size=BULK_BATCH, default_change_reason=reason)
-        if changed:
-            bulk_update_with_history(
-                changed,
-                RiskScore,
-                ["score", "band", "reasons", "computed_at"],
-                batch_size=BULK_BATCH,
-                default_change_reason=reason,
-            )
+        bulkload.insert_with_history(created, date=now, default_reason=reason)
+        bulkload.update_with_history(
+            changed, ["score", "band", "reasons", "computed_at"], date=now, default_reason=reason
+        )
         # Unchanged scores were still checked now. `computed_at` is excluded from history,
         # so this bare update writes no customer fact.
         fresh = RiskScore.objects.filter(computed_at__lt=now)
@@ -660,7 +645,7 @@ def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> lis
         )
         alert._change_reason, alert._history_user = ALERT_REASON, None
         alerts.append(alert)
-    alerts = bulk_create_with_history(alerts, ChurnAlert, batch_size=BULK_BATCH, default_change_reason=ALERT_REASON)
+    bulkload.insert_with_history(alerts, date=now, default_reason=ALERT_REASON)
     for alert, assessment in zip(alerts, rises, strict=True):
         customer_services.log_activity(
             account=alert.account,

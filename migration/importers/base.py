@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from cloudcore_crm.lib import bulkload
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
@@ -345,26 +346,31 @@ class Importer(ABC):
     def _write_provenance(self) -> None:
         # One statement for the file; importing the same file again replaces its rows.
         now = timezone.now()
-        Provenance.objects.bulk_create(
-            [
-                Provenance(
-                    content_type=ContentType.objects.get_for_model(record),
-                    object_id=record.pk,
-                    store=self.store,
-                    file=self.file_name,
-                    sheet=sheet,
-                    row=rows[0],
-                    rows=rows,
-                    fields=sorted(fields),
-                    run=self.ctx.run,
-                    recorded_at=now,
-                )
-                for record, sheet, rows, fields in self._provenance.values()
-            ],
-            update_conflicts=True,
-            unique_fields=["content_type", "object_id", "store", "file", "sheet"],
-            update_fields=["row", "rows", "fields", "run", "recorded_at"],
-            batch_size=2000,
+        content_types = {}
+        rows = []
+        for record, sheet, numbers, fields in self._provenance.values():
+            model = type(record)
+            if model not in content_types:
+                content_types[model] = ContentType.objects.get_for_model(record).pk
+            rows.append(
+                {
+                    "content_type_id": content_types[model],
+                    "object_id": record.pk,
+                    "store": self.store,
+                    "file": self.file_name,
+                    "sheet": sheet,
+                    "row": numbers[0],
+                    "rows": numbers,
+                    "fields": sorted(fields),
+                    "run_id": self.ctx.run.pk,
+                    "recorded_at": now,
+                }
+            )
+        bulkload.upsert(
+            Provenance,
+            rows,
+            unique=["content_type", "object_id", "store", "file", "sheet"],
+            update=["row", "rows", "fields", "run", "recorded_at"],
         )
         self._provenance.clear()
 

@@ -1,0 +1,285 @@
+"""Fast bulk writes for the bulk services (imports, the ticket mirror, the nightly risk job).
+
+The same rows Django's `bulk_create` and simple-history's `bulk_history_create` would
+write, but on PostgreSQL through `COPY`: Django 5.2's `bulk_create` sends each column as
+an `UNNEST` array that psycopg quotes value by value in Python, which was most of an
+import's writing time. On SQLite the rows go through `executemany`, after Django's own
+field preparation, so both databases store exactly what the ORM would.
+
+    insert(contacts)                                  # new records; sets their ids
+    insert_history(contacts, date=now, reason="…")    # one '+' history row each
+    upsert(Provenance, rows, unique=[…], update=[…])  # rows as dicts of column values
+
+Ids come from the table's own sequence (one `nextval` query per batch), so a record has
+its id before it is copied and its children can point at it. These helpers write rows,
+nothing else: ownership, validation and reasons belong to the services that call them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Iterable, Sequence
+from functools import cache
+from operator import attrgetter
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.fields.json import JSONField
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+BATCH = 5000  # rows per sequence query and per SQLite executemany
+
+# Field classes whose Python value PostgreSQL takes as it is: no preparation needed.
+_RAW_TYPES = (
+    models.CharField,  # also EmailField, URLField, SlugField
+    models.TextField,
+    models.IntegerField,  # also the Positive*/Small/Big variants and AutoFields
+    models.BigIntegerField,
+    models.BooleanField,
+    models.DateField,  # also DateTimeField (aware values; USE_TZ is on)
+    models.DecimalField,
+    models.ForeignKey,
+)
+
+
+# --- Records ------------------------------------------------------------------------------
+
+
+def insert(instances: Sequence[models.Model]) -> None:
+    """Insert new records of one model and give each its id, as `bulk_create` does
+    (related records saved earlier are picked up, `auto_now` fields are set)."""
+    if not instances:
+        return
+    model = type(instances[0])
+    meta = model._meta
+    for instance in instances:
+        _attach_parents(instance)
+    for field in _auto_now_fields(model):
+        for instance in instances:
+            field.pre_save(instance, add=True)
+    if connection.vendor == "postgresql":
+        pk = meta.pk
+        missing = [i for i in instances if i.pk is None]
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start : start + BATCH]
+            for instance, new_id in zip(chunk, _next_ids(meta.db_table, pk.column, len(chunk)), strict=True):
+                setattr(instance, pk.attname, new_id)
+        fields = [f for f in meta.concrete_fields]
+        _copy(meta.db_table, fields, _values(fields, instances))
+    else:
+        model._default_manager.bulk_create(instances, batch_size=BATCH // 10)
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = connection.alias
+
+
+def insert_history(
+    instances: Sequence[models.Model],
+    *,
+    date: dt.datetime,
+    history_type: str = "+",
+    default_user: models.Model | None = None,
+    default_reason: str = "",
+) -> None:
+    """One historical row per record, as simple-history's `bulk_history_create` writes it:
+    the record's tracked fields, its `_history_user` and `_change_reason` (else the
+    defaults), one time for the batch."""
+    if not instances:
+        return
+    model = type(instances[0])
+    history = model.history.model
+    tracked = list(history.tracked_fields)
+    fallback_user = default_user or history.get_default_history_user(instances[0])
+    users = [getattr(i, "_history_user", fallback_user) for i in instances]
+    reasons = [getattr(i, "_change_reason", None) or default_reason for i in instances]
+    columns = [history._meta.get_field(f.name) for f in tracked] + [
+        history._meta.get_field(name)
+        for name in ("history_date", "history_change_reason", "history_type", "history_user")
+    ]
+    tracked_values = _values([history._meta.get_field(f.name) for f in tracked], instances)
+    rows = (
+        (*values, date, reason, history_type, user.pk if user is not None else None)
+        for values, reason, user in zip(tracked_values, reasons, users, strict=True)
+    )
+    if connection.vendor == "postgresql":
+        _copy(history._meta.db_table, columns, rows)
+    else:
+        _executemany_insert(history._meta.db_table, columns, rows)
+
+
+def insert_with_history(instances: Sequence[models.Model], *, date: dt.datetime, **history: Any) -> None:
+    insert(instances)
+    insert_history(instances, date=date, **history)
+
+
+def update_with_history(
+    instances: Sequence[models.Model], fields: Sequence[str], *, date: dt.datetime, **history: Any
+) -> None:
+    """`bulk_update` of `fields`, then one '~' history row per record (the whole record)."""
+    if not instances:
+        return
+    type(instances[0])._default_manager.bulk_update(instances, fields, batch_size=BATCH // 5)
+    insert_history(instances, date=date, history_type="~", **history)
+
+
+def upsert(
+    model: type[models.Model],
+    rows: Iterable[dict[str, Any]],
+    *,
+    unique: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert rows (dicts of field attnames to values), or update `update` on the row that
+    already holds the same `unique` values. Ids are left to the database."""
+    rows = list(rows)
+    if not rows:
+        return
+    meta = model._meta
+    names = list(rows[0])
+    fields = [meta.get_field(name) for name in names]
+    table = meta.db_table
+    values = ([row[name] for name in names] for row in rows)
+    unique_cols = [meta.get_field(n).column for n in unique]
+    update_cols = [meta.get_field(n).column for n in update]
+    if connection.vendor == "postgresql":
+        staging = f"_staging_{table}"
+        cols = sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+        with connection.cursor() as cursor:
+            # The columns' types without the table's constraints; gone at commit.
+            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
+            cursor.execute(
+                sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                    sql.Identifier(staging), cols, sql.Identifier(table)
+                )
+            )
+        _copy(staging, fields, (_prepared_row(fields, row) for row in values))
+        statement = sql.SQL(
+            "INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT ({unique}) DO UPDATE SET {sets}"
+        ).format(
+            table=sql.Identifier(table),
+            cols=cols,
+            staging=sql.Identifier(staging),
+            unique=sql.SQL(", ").join(map(sql.Identifier, unique_cols)),
+            sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update_cols),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    else:
+        quote = connection.ops.quote_name
+        sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update_cols)
+        conflict = f" ON CONFLICT ({', '.join(map(quote, unique_cols))}) DO UPDATE SET {sets}"
+        _executemany_insert(table, fields, values, suffix=conflict)
+
+
+# --- Rows -----------------------------------------------------------------------------------
+
+
+def _attach_parents(instance: models.Model) -> None:
+    """A child built before its parent was written gets the parent's id now."""
+    for field in _foreign_keys(type(instance)):
+        if getattr(instance, field.attname) is None and field.is_cached(instance):
+            parent = field.get_cached_value(instance)
+            if parent is not None:
+                if parent.pk is None:
+                    raise ValueError(f"{type(instance).__name__}.{field.name} points at an unsaved record.")
+                setattr(instance, field.attname, parent.pk)
+
+
+@cache
+def _foreign_keys(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if f.is_relation and f.many_to_one]
+
+
+@cache
+def _auto_now_fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+
+
+def _values(fields: Sequence[models.Field], instances: Iterable[models.Model]) -> Iterable[tuple]:
+    """Each instance's column values, read in one C call per record where no field needs
+    preparing."""
+    getter = attrgetter(*[f.attname for f in fields])
+    single = len(fields) == 1
+    prepared = [i for i, f in enumerate(fields) if not isinstance(f, _RAW_TYPES)]
+    for instance in instances:
+        row = getter(instance)
+        row = (row,) if single else row
+        if prepared:
+            row = list(row)
+            for i in prepared:
+                row[i] = _prepare(fields[i], row[i])
+        yield row
+
+
+def _prepared_row(fields: Sequence[models.Field], row: Sequence[Any]) -> list[Any]:
+    return [
+        value if isinstance(field, _RAW_TYPES) else _prepare(field, value)
+        for field, value in zip(fields, row, strict=True)
+    ]
+
+
+def _prepare(field: models.Field, value: Any) -> Any:
+    if isinstance(field, JSONField):
+        return None if value is None else Jsonb(value, dumps=_json_dumps(field))
+    if isinstance(value, enum.Enum):
+        return value.value
+    return field.get_db_prep_save(value, connection)
+
+
+@cache
+def _json_dumps(field: JSONField):
+    import json
+
+    return lambda value: json.dumps(value, cls=field.encoder)
+
+
+# --- Statements -----------------------------------------------------------------------------
+
+
+def _next_ids(table: str, column: str, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]) -> None:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _executemany_insert(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[Any]], suffix="") -> None:
+    """SQLite: each value prepared by its field exactly as the ORM would store it."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join("%s" for _ in fields)
+    statement = f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks}){suffix}"
+    batch: list[list[Any]] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append([_sqlite_value(f, v) for f, v in zip(fields, row, strict=True)])
+            if len(batch) >= BATCH:
+                cursor.executemany(statement, batch)
+                batch = []
+        if batch:
+            cursor.executemany(statement, batch)
+
+
+def _sqlite_value(field: models.Field, value: Any) -> Any:
+    if isinstance(value, Jsonb):
+        value = value.obj
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, decimal.Decimal | dt.date) or isinstance(field, JSONField):
+        return field.get_db_prep_save(value, connection)
+    return value
