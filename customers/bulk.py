@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -65,10 +67,25 @@ def _joined(reasons: list[str]) -> str:
 
 
 def _validate(instance: models.Model, names: Iterable[str]) -> None:
-    """Field validation of the values being written (relations are model instances
-    already, and the database checks the table constraints at the flush)."""
-    names = set(names)
-    instance.clean_fields(exclude=[f.name for f in instance._meta.fields if f.name not in names or f.is_relation])
+    """Field validation of the values being written, as `Model.clean_fields` does it
+    (relations are model instances already, and the database checks the table
+    constraints at the flush)."""
+    errors = {}
+    for model_field in _validated_fields(type(instance), frozenset(names)):
+        raw_value = getattr(instance, model_field.attname)
+        if model_field.blank and raw_value in model_field.empty_values:
+            continue
+        try:
+            setattr(instance, model_field.attname, model_field.clean(raw_value, instance))
+        except ValidationError as error:
+            errors[model_field.name] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+@cache
+def _validated_fields(model: type[models.Model], names: frozenset[str]) -> list[models.Field]:
+    return [f for f in model._meta.fields if f.name in names and not f.is_relation and not f.generated]
 
 
 class BulkWriter:

@@ -9,10 +9,12 @@ does everything and rolls it all back, so its preview is exactly what a real run
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +131,7 @@ def run_import(
                     continue
                 try:
                     started = time.perf_counter()
-                    with transaction.atomic():
+                    with transaction.atomic(), _without_cycle_collection():
                         report = _import_file(item, context)
                     report.seconds = time.perf_counter() - started
                     status = FileStatus.PREVIEWED if dry_run else FileStatus.IMPORTED
@@ -151,6 +153,24 @@ def run_import(
         run.save()
         raise
     return _finish(run, outcomes, dry_run=dry_run)
+
+
+@contextmanager
+def _without_cycle_collection():
+    """Python's cycle collector paused while one file imports.
+
+    The run's caches (every account, contact and subscription) stay alive for the whole
+    run while a file allocates hundreds of thousands of objects, so each full collection
+    rescanned them for nothing: 3.3 s of a 25 s client-master import. Almost everything a
+    row makes is freed by reference counting: with the collector paused the import's peak
+    memory was the same (282 MB against 280 MB, 10,000 clients)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fresh_context(run: ImportRun, actor, progress: _Progress) -> RunContext:

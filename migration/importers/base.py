@@ -292,7 +292,7 @@ class Importer(ABC):
                 action = "held for review"
             self.report.counts[action] += 1
             self.ctx.progress(1)
-            if self.ctx.writer.pending >= FLUSH_AT:
+            if row.number % 500 == 0 and self.ctx.writer.pending >= FLUSH_AT:
                 self._timed(self.ctx.writer.flush)  # bounds memory on a big file
         self.finish()
         # The records first: provenance and conflicts need their ids.
