@@ -26,11 +26,14 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault, Value
+from django.db.models.fields import NOT_PROVIDED
 from django.db.models.fields.json import JSONField
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 BATCH = 5000  # rows per sequence query and per SQLite executemany
+_NO_USER = object()
 
 # Field classes whose Python value PostgreSQL takes as it is: no preparation needed.
 _RAW_TYPES = (
@@ -92,8 +95,12 @@ def insert_history(
     model = type(instances[0])
     history = model.history.model
     tracked = list(history.tracked_fields)
-    fallback_user = default_user or history.get_default_history_user(instances[0])
-    users = [getattr(i, "_history_user", fallback_user) for i in instances]
+    users = [getattr(i, "_history_user", _NO_USER) for i in instances]
+    if _NO_USER in users:
+        # The request's user (simple-history's middleware), or None for a command.
+        unnamed = instances[users.index(_NO_USER)]
+        fallback = default_user or history.get_default_history_user(unnamed)
+        users = [fallback if user is _NO_USER else user for user in users]
     reasons = [getattr(i, "_change_reason", None) or default_reason for i in instances]
     columns = [history._meta.get_field(f.name) for f in tracked] + [
         history._meta.get_field(name)
@@ -203,7 +210,7 @@ def _values(fields: Sequence[models.Field], instances: Iterable[models.Model]) -
     preparing."""
     getter = attrgetter(*[f.attname for f in fields])
     single = len(fields) == 1
-    prepared = [i for i, f in enumerate(fields) if not isinstance(f, _RAW_TYPES)]
+    prepared = [i for i, f in enumerate(fields) if _needs_preparing(f)]
     for instance in instances:
         row = getter(instance)
         row = (row,) if single else row
@@ -216,12 +223,23 @@ def _values(fields: Sequence[models.Field], instances: Iterable[models.Model]) -
 
 def _prepared_row(fields: Sequence[models.Field], row: Sequence[Any]) -> list[Any]:
     return [
-        value if isinstance(field, _RAW_TYPES) else _prepare(field, value)
-        for field, value in zip(fields, row, strict=True)
+        _prepare(field, value) if _needs_preparing(field) else value for field, value in zip(fields, row, strict=True)
     ]
 
 
+def _needs_preparing(field: models.Field) -> bool:
+    return not isinstance(field, _RAW_TYPES) or field.db_default is not NOT_PROVIDED
+
+
 def _prepare(field: models.Field, value: Any) -> Any:
+    if isinstance(value, DatabaseDefault):
+        # COPY has no DEFAULT keyword: write the literal default; an expression can't be.
+        default = field.db_default
+        if hasattr(default, "resolve_expression"):
+            if not isinstance(default, Value):
+                raise ValueError(f"{field} has a computed database default; set a value before a bulk insert.")
+            default = default.value
+        return default
     if isinstance(field, JSONField):
         return None if value is None else Jsonb(value, dumps=_json_dumps(field))
     if isinstance(value, enum.Enum):

@@ -1,0 +1,116 @@
+"""The fast bulk writes under the bulk services: the rows they store read back exactly as
+the ORM's own saves would (COPY on PostgreSQL, executemany on SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from cloudcore_crm.lib import bulkload
+from customers.choices import SubscriptionStatus
+from customers.models import Account, Contact, Subscription, account_code
+from migration.models import Provenance
+from support_bridge.choices import RiskBand
+from support_bridge.models import RiskScore
+from tests.factories import AccountFactory, product
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inserted_records_get_their_ids_and_children_point_at_parents_written_first():
+    accounts = [Account(number=n, code=account_code(n), legal_name=f"Copy Client {n}") for n in (801, 802)]
+    contacts = [Contact(account=accounts[0], first_name="Ada", last_name="Ng", email="ada@copy.example")]
+
+    bulkload.insert(accounts)
+    bulkload.insert(contacts)
+
+    assert all(a.pk for a in accounts) and accounts[0].pk != accounts[1].pk
+    assert not accounts[0]._state.adding
+    contact = Contact.objects.get(pk=contacts[0].pk)
+    assert contact.account_id == accounts[0].pk and contact.email == "ada@copy.example"
+    # auto_now columns are filled as a save fills them
+    assert Account.objects.get(pk=accounts[1].pk).updated_at is not None
+
+
+def test_values_of_every_kind_read_back_unchanged():
+    account = AccountFactory()
+    subscription = Subscription(
+        account=account,
+        product=product(),
+        seats=12,
+        annual_value=Decimal("12345.67"),
+        start_date=dt.date(2026, 1, 31),
+        renewal_date=dt.date(2027, 1, 31),
+        term_months=12,
+        status=SubscriptionStatus.ACTIVE,
+        tenancy_ref="DV-τ-007",  # non-ASCII text survives COPY's text format
+    )
+    bulkload.insert([subscription])
+
+    stored = Subscription.objects.get(pk=subscription.pk)
+    assert stored.annual_value == Decimal("12345.67")
+    assert (stored.start_date, stored.renewal_date) == (dt.date(2026, 1, 31), dt.date(2027, 1, 31))
+    assert stored.status == SubscriptionStatus.ACTIVE and stored.tenancy_ref == "DV-τ-007"
+
+
+def test_history_rows_say_who_what_and_why_per_record(personas):
+    steward = personas["data_steward"]
+    now = timezone.now()
+    accounts = [Account(number=n, code=account_code(n), legal_name=f"History Client {n}") for n in (811, 812)]
+    accounts[0]._history_user, accounts[0]._change_reason = steward, "Import run #7: cm.xlsx row 4"
+
+    bulkload.insert_with_history(accounts, date=now, default_reason="demo world")
+
+    first, second = (Account.objects.get(pk=a.pk).history.get() for a in accounts)
+    assert (first.history_type, first.history_user, first.history_change_reason) == (
+        "+",
+        steward,
+        "Import run #7: cm.xlsx row 4",
+    )
+    assert first.legal_name == "History Client 811" and first.history_date == now
+    assert (second.history_user, second.history_change_reason) == (None, "demo world")
+
+
+def test_json_fields_round_trip_and_updates_write_a_change_row():
+    account = AccountFactory()
+    now = timezone.now()
+    score = RiskScore(account=account, score=81, band=RiskBand.HIGH, reasons=["7 tickets", "CSAT 4.2"], computed_at=now)
+    bulkload.insert_with_history([score], date=now, default_reason="nightly")
+
+    score.reasons = ["8 tickets"]
+    bulkload.update_with_history([score], ["reasons"], date=now, default_reason="rescored")
+
+    assert RiskScore.objects.get(pk=score.pk).reasons == ["8 tickets"]
+    kinds = list(score.history.order_by("history_id").values_list("history_type", "reasons"))
+    assert kinds == [("+", ["7 tickets", "CSAT 4.2"]), ("~", ["8 tickets"])]
+
+
+def test_upsert_replaces_the_row_with_the_same_key_and_adds_the_rest():
+    account = AccountFactory()
+    kind = ContentType.objects.get_for_model(Account).pk
+    row = {
+        "content_type_id": kind,
+        "object_id": account.pk,
+        "store": "d1",
+        "file": "cm.xlsx",
+        "sheet": "Clients",
+        "row": 4,
+        "rows": [4],
+        "fields": ["legal_name"],
+        "run_id": None,
+        "recorded_at": timezone.now(),
+    }
+    key = ["content_type", "object_id", "store", "file", "sheet"]
+    update = ["row", "rows", "fields"]
+    bulkload.upsert(Provenance, [row], unique=key, update=update)
+    bulkload.upsert(
+        Provenance, [row | {"rows": [4, 9], "fields": ["abn"]}, row | {"sheet": "Notes"}], unique=key, update=update
+    )
+
+    stored = {p.sheet: p for p in Provenance.objects.all()}
+    assert set(stored) == {"Clients", "Notes"}
+    assert (stored["Clients"].rows, stored["Clients"].fields) == ([4, 9], ["abn"])
