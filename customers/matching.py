@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Longest first, so "pty ltd" is removed before "ltd" is considered.
 _LEGAL_SUFFIXES = (
@@ -139,6 +140,7 @@ def _entity(text: str) -> str:
     return _ATF.sub("", text)
 
 
+@lru_cache(maxsize=65_536)  # imports and scans meet the same few thousand names again and again
 def name_key(name: str) -> NameKey:
     """The comparison key of an organisation name, what it removed, and its trading name."""
     folded = _fold(name)

@@ -53,7 +53,7 @@ def clean_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"\s+", " ", str(value)).strip()
+    return " ".join(str(value).split())  # str.split() splits on the whitespace \s matches
 
 
 def is_blank(value: object) -> bool:

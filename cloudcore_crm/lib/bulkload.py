@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import json
 from collections.abc import Iterable, Sequence
 from functools import cache
 from operator import attrgetter
@@ -30,7 +31,6 @@ from django.db.models.expressions import DatabaseDefault, Value
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.fields.json import JSONField
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 BATCH = 5000  # rows per sequence query and per SQLite executemany
 _NO_USER = object()
@@ -241,17 +241,12 @@ def _prepare(field: models.Field, value: Any) -> Any:
             default = default.value
         return default
     if isinstance(field, JSONField):
-        return None if value is None else Jsonb(value, dumps=_json_dumps(field))
+        if value is None or connection.vendor != "postgresql":
+            return value  # SQLite: prepared by the field itself in `_sqlite_value`
+        return json.dumps(value, cls=field.encoder)  # COPY's text format takes JSON text as it is
     if isinstance(value, enum.Enum):
         return value.value
     return field.get_db_prep_save(value, connection)
-
-
-@cache
-def _json_dumps(field: JSONField):
-    import json
-
-    return lambda value: json.dumps(value, cls=field.encoder)
 
 
 # --- Statements -----------------------------------------------------------------------------
@@ -292,8 +287,6 @@ def _executemany_insert(table: str, fields: Sequence[models.Field], rows: Iterab
 
 
 def _sqlite_value(field: models.Field, value: Any) -> Any:
-    if isinstance(value, Jsonb):
-        value = value.obj
     if value is None:
         return None
     if isinstance(value, enum.Enum):
