@@ -24,12 +24,12 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from cloudcore_crm.lib.headers import Fit, MissingColumnsError
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import services as customer_services
 from customers.choices import AliasKind
 from customers.errors import OwnershipError
 from migration.choices import IMPORT_ORDER, ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
-from migration.headers import Fit, MissingColumnsError
 from migration.importers.base import FileReport, Importer, RunContext
 from migration.importers.calendar import OutlookCalendarImporter
 from migration.importers.client_master import ClientMasterImporter

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migration.headers import HeaderMap, MissingColumnsError, decode_csv_bytes
+from cloudcore_crm.lib.headers import HeaderMap, MissingColumnsError, decode_csv_bytes
 
 FRESHDESK = "freshdesk"
 ZENDESK = "zendesk"

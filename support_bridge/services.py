@@ -20,13 +20,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
+from cloudcore_crm.lib.headers import MissingColumnsError
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
 from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
 from customers.errors import OwnershipError
 from customers.matching import alias_key, normalise_name
 from customers.models import Account, AccountAlias, Contact, Product
-from migration.headers import MissingColumnsError
 from support_bridge import importers, risk
 from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketPriority, TicketSource
 from support_bridge.forms import TicketRowForm

@@ -18,11 +18,11 @@ from django.db import models
 from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
+from cloudcore_crm.lib.headers import Fit, HeaderMap
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictStatus, Store
-from migration.headers import Fit, HeaderMap
 from migration.models import ImportConflict, ImportRun, MatchReview, Provenance
 from migration.parsing import CellError, clean_text
 from migration.readers import FORMULA_WITHOUT_VALUE, SourceRow, Table

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from cloudcore_crm.lib.headers import HeaderMap
 from customers.matching import normalise_name
 from migration.choices import Store
-from migration.headers import HeaderMap
 from migration.importers.base import HeldForReview, Importer, RowRejected
 from migration.parsing import clean_text, parse_date
 from migration.readers import SourceRow

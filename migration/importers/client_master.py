@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 
+from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import ActivityKind, Industry, LifecycleStatus, Office, Segment, SubscriptionStatus
 from customers.matching import normalise_name
 from customers.models import Account, Activity, Contact, Subscription
 from customers.validators import abn_is_valid, clean_abn
 from migration.choices import Store
-from migration.headers import HeaderMap
 from migration.importers.base import Importer, RowRejected
 from migration.parsing import clean_text, parse_date, parse_int, parse_money, parse_state
 from migration.readers import SourceRow

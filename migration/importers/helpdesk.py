@@ -35,11 +35,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.db.models.functions import Lower
 
+from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import ActivityKind
 from customers.matching import normalise_name
 from customers.models import Account, Activity, Contact
 from migration.choices import Store
-from migration.headers import HeaderMap
 from migration.importers.base import HeldForReview, Importer, RowRejected
 from migration.parsing import CellError, clean_text, parse_date
 from migration.readers import SourceRow

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import OpportunityKind, OpportunityStage
 from customers.matching import normalise_name
 from customers.models import Opportunity
 from migration.choices import Store
-from migration.headers import HeaderMap
 from migration.importers.base import HeldForReview, Importer, RowRejected
 from migration.parsing import clean_text, parse_date, parse_money
 from migration.readers import SourceRow

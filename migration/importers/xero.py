@@ -13,9 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from cloudcore_crm.lib.headers import HeaderMap
 from customers.matching import normalise_name
 from migration.choices import Store
-from migration.headers import HeaderMap
 from migration.importers.base import HeldForReview, Importer, RowRejected
 from migration.parsing import clean_text, parse_date, parse_money
 from migration.readers import SourceRow
