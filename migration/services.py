@@ -138,15 +138,17 @@ def run_import(
                     outcomes.append((item, report, status, ""))
                 except (FileRefused, MissingColumnsError) as refused:
                     outcomes.append((item, None, FileStatus.REFUSED, str(refused)))
-                    context = _fresh_context(run, actor, progress)
+                    context = _fresh_context(run, actor, progress, context)
                 except DatabaseError:
                     raise  # the database itself failed: stop, nothing of this run stays
                 except Exception as error:  # a bug or a file we could not foresee: keep going
                     logger.exception("Import of %s failed", item.path.name)
                     outcomes.append((item, None, FileStatus.FAILED, f"{error.__class__.__name__}: {error}"))
-                    context = _fresh_context(run, actor, progress)
+                    context = _fresh_context(run, actor, progress, context)
             if dry_run:
                 transaction.set_rollback(True)
+            elif context.rescore:
+                _rescore_after_commit(sorted(context.rescore))
     except DatabaseError as error:
         run.status, run.error = RunStatus.FAILED, f"The database failed: {error}"
         run.finished_at = timezone.now()
@@ -173,11 +175,19 @@ def _without_cycle_collection():
             gc.enable()
 
 
-def _fresh_context(run: ImportRun, actor, progress: _Progress) -> RunContext:
-    """After a file rolled back, its accounts must not linger in the caches."""
+def _fresh_context(run: ImportRun, actor, progress: _Progress, old: RunContext) -> RunContext:
+    """After a file rolled back, its accounts must not linger in the caches. (The clients
+    to rescore carry over: rescoring one whose tickets rolled back changes nothing.)"""
     context = RunContext.build(run, actor)
     context.progress = progress.add
+    context.rescore = old.rescore
     return context
+
+
+def _rescore_after_commit(account_ids: list[int]) -> None:
+    from support_bridge import tasks
+
+    transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(account_ids))
 
 
 def _import_file(item: Recognised, context: RunContext) -> FileReport:

@@ -69,6 +69,7 @@ class RunContext:
     _subscriptions: dict[int, list[Subscription]] | None = None
     _opportunities: dict[tuple[int, int, str], Opportunity] | None = None
     _ever_subscribed: set[int] | None = None
+    rescore: set[int] = field(default_factory=set)  # clients whose tickets changed: one rescoring per run
 
     @classmethod
     def build(cls, run: ImportRun, actor) -> RunContext:

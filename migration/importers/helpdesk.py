@@ -125,6 +125,14 @@ class _TicketImporter(Importer):
         self.typed[name] = self.names[key]
         return self.typed[name]
 
+    def _save(self, plan: tickets.MirrorPlan) -> None:
+        # Their clients are rescored once, after the whole run commits (both D2 files
+        # touch mostly the same clients).
+        tickets.save_tickets(
+            plan=plan, actor=self.ctx.actor, reason=f"Import run #{self.ctx.run.pk}: {self.file_name}", rescore=False
+        )
+        self.ctx.rescore.update(plan.accounts)
+
     def _settle(self, action: str) -> None:
         """A row counted as "read" when collected gets its real action at the end."""
         self.report.counts["read"] -= 1
@@ -202,7 +210,7 @@ class HelpdeskExportImporter(_TicketImporter):
         for (action, ticket), item in zip(plan.changes, self.rows, strict=True):
             if action != "unchanged":
                 ticket._change_reason = self.reason(item.row)
-        tickets.save_tickets(plan=plan, actor=self.ctx.actor, reason=f"Import run #{self.ctx.run.pk}: {self.file_name}")
+        self._save(plan)
         for (action, ticket), item in zip(plan.changes, self.rows, strict=True):
             self.provenance(ticket, item.row, _export_fields(item.data))
             self._settle(action)
@@ -368,7 +376,7 @@ class TriageSheetImporter(_TicketImporter):
         for (action, ticket), group in zip(plan.changes, kept, strict=True):
             if action != "unchanged":
                 ticket._change_reason = self.reason(group.rows[0].row)
-        tickets.save_tickets(plan=plan, actor=self.ctx.actor, reason=f"Import run #{self.ctx.run.pk}: {self.file_name}")
+        self._save(plan)
         raised = not_in_export = repeated = 0
         for (action, ticket), group in zip(plan.changes, kept, strict=True):
             if id(group) in before and ticket.priority != before[id(group)]:
