@@ -30,7 +30,10 @@ class MultipleFileField(forms.FileField):
 class ImportUploadForm(forms.Form):
     files = MultipleFileField(
         label="Legacy files",
-        help_text="Client master, Xero export, Outlook calendar, pipeline workbooks (.xlsx, .csv).",
+        help_text=(
+            "Client master, Xero sales invoices, Outlook calendar, pipeline workbooks, "
+            "helpdesk ticket export, support triage sheet (.xlsx, .csv)."
+        ),
     )
     only = forms.MultipleChoiceField(
         choices=Store.choices, required=False, widget=forms.CheckboxSelectMultiple, label="Only these stores"
