@@ -27,6 +27,7 @@ from customers.demo import ensure_demo_users
 from migration.legacy_estate import write_estate
 from migration.models import ImportRun
 
+PARSE_REPEATS = 3
 DEFAULTS = {"clients": 10_000, "seed": 2026, "keep": False, "in_place": False, "estate": None}
 
 
@@ -118,8 +119,11 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
             directory.mkdir(parents=True, exist_ok=True)
             write_estate(directory, seed=options["seed"], clients=options["clients"])
             generated = time.perf_counter() - generated
-        parse_seconds, parse_rows = bare_parse_seconds(directory)
-        read_seconds = reader_seconds(directory)
+        # The floor is the fastest of three parses: on a shared machine one parse alone
+        # swung between 5.5 and 9.3 s, and the ratio with it.
+        parses = [bare_parse_seconds(directory) for _ in range(PARSE_REPEATS)]
+        parse_seconds, parse_rows = min(parses)
+        read_seconds = min(reader_seconds(directory) for _ in range(PARSE_REPEATS))
         # Alerts the imported tickets raise are mailed to a memory outbox, not the console.
         quiet_mail = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
         with (
@@ -191,7 +195,8 @@ def _print(out, options, where, imported: ImportRun, timings: dict[str, float], 
     without_tasks = (seconds - tasks) / parse_seconds if parse_seconds else float("inf")
     out.write("")
     out.write(
-        f"bare openpyxl/csv parse: {parse_seconds:.2f} s   the import's readers alone: {timings['read']:.2f} s   "
+        f"bare openpyxl/csv parse (fastest of {PARSE_REPEATS}): {parse_seconds:.2f} s   "
+        f"the import's readers alone: {timings['read']:.2f} s   "
         f"import: {seconds:.2f} s   ratio: {ratio:.1f}x ({without_tasks:.1f}x without the after-commit tasks)"
     )
     out.write(f"target: import within 3x of the bare parse -> {'ok' if ratio <= 3 else 'MISSED'}")

@@ -65,6 +65,8 @@ def insert(instances: Sequence[models.Model]) -> None:
             field.pre_save(instance, add=True)
     if connection.vendor == "postgresql":
         pk = meta.pk
+        if meta.parents or not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
+            raise ValueError(f"bulkload.insert needs a model with its own serial id, not {meta.label}.")
         missing = [i for i in instances if i.pk is None]
         for start in range(0, len(missing), BATCH):
             chunk = missing[start : start + BATCH]
