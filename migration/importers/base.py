@@ -21,6 +21,7 @@ from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import Fit, HeaderMap
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
+from customers.matching import normalise_name
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictStatus, Store
 from migration.models import ImportConflict, ImportRun, MatchReview, Provenance
@@ -31,6 +32,7 @@ AUTO_MATCH = 90  # a name match this strong (or a shared ABN) is the same client
 REVIEW_FLOOR = 70  # below this an incoming name is not like any account
 MARGIN = 5  # a runner-up this close to the best makes the match ambiguous
 FLUSH_AT = 5000  # pending writes; bounds memory on a very large file
+_UNSEEN = object()
 
 
 class RowRejected(ValueError):
@@ -69,6 +71,7 @@ class RunContext:
     _subscriptions: dict[int, list[Subscription]] | None = None
     _opportunities: dict[tuple[int, int, str], Opportunity] | None = None
     _ever_subscribed: set[int] | None = None
+    _named: dict[str, object] = field(default_factory=dict)  # see account_named
     rescore: set[int] = field(default_factory=set)  # clients whose tickets changed: one rescoring per run
 
     @classmethod
@@ -125,6 +128,23 @@ class RunContext:
             return self.accounts_by_code.get(best.code) or self._load(best.pk)
         raise HeldForReview(_describe(matches), name)
 
+    def account_named(self, name: str) -> Account | None:
+        """`account_for(name=name)`, remembered per spelling for the rest of the run: the
+        Xero export, the calendar, the pipelines and both helpdesk files name the same
+        clients again and again. Only a new account can change an answer, and creating
+        one forgets them all."""
+        key = normalise_name(name)
+        found = self._named.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            try:
+                found = self.account_for(name=name)
+            except HeldForReview as held:
+                found = held
+            self._named[key] = found
+        if isinstance(found, HeldForReview):
+            raise HeldForReview(found.candidates, name)
+        return found
+
     def _load(self, pk: int) -> Account:
         account = Account.objects.get(pk=pk)
         self.accounts_by_code[account.code] = account
@@ -136,6 +156,7 @@ class RunContext:
         number = int(code[2:]) if code else 0
         if not number or number in self.taken_numbers:
             number = self.top_number + 1
+        self._named.clear()  # the new client may be a better answer for a name seen before
         self.taken_numbers.add(number)
         self.top_number = max(self.top_number, number)
         account = self.writer.create(Account(number=number, code=account_code(number)), values=values, reason=reason)

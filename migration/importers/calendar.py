@@ -52,7 +52,7 @@ class OutlookCalendarImporter(Importer):
         key = normalise_name(match["client"])
         if key not in self.names:
             try:
-                self.names[key] = self.ctx.account_for(name=match["client"])
+                self.names[key] = self.ctx.account_named(match["client"])
             except HeldForReview:
                 self.names[key] = None
                 raise

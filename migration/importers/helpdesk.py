@@ -119,7 +119,7 @@ class _TicketImporter(Importer):
         key = normalise_name(name)
         if key not in self.names:
             try:
-                self.names[key] = self.ctx.account_for(name=name)
+                self.names[key] = self.ctx.account_named(name)
             except HeldForReview as held:
                 self.names[key] = _Held(held)
         self.typed[name] = self.names[key]

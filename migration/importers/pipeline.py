@@ -88,7 +88,7 @@ class PipelineImporter(Importer):
         key = normalise_name(client)
         if key not in self.names:
             try:
-                self.names[key] = self.ctx.account_for(name=client)
+                self.names[key] = self.ctx.account_named(client)
             except HeldForReview:
                 self.names[key] = None
                 raise

@@ -81,7 +81,7 @@ class XeroInvoicesImporter(Importer):
         key = normalise_name(name)
         if key not in self.names:
             try:
-                self.names[key] = self.ctx.account_for(name=name)
+                self.names[key] = self.ctx.account_named(name)
             except HeldForReview:
                 self.names[key] = None
                 raise
