@@ -7,7 +7,7 @@ import's writing time. On SQLite the rows go through `executemany`, after Django
 field preparation, so both databases store exactly what the ORM would.
 
     insert(contacts)                                  # new records; sets their ids
-    insert_history(contacts, date=now, reason="…")    # one '+' history row each
+    insert_history(contacts, date=now, default_reason="…")  # one '+' history row each
     upsert(Provenance, rows, unique=[…], update=[…])  # rows as dicts of column values
 
 Ids come from the table's own sequence (one `nextval` query per batch), so a record has
@@ -26,6 +26,7 @@ from functools import cache
 from operator import attrgetter
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault, Value
 from django.db.models.fields import NOT_PROVIDED
@@ -92,7 +93,7 @@ def insert_history(
     """One historical row per record, as simple-history's `bulk_history_create` writes it:
     the record's tracked fields, its `_history_user` and `_change_reason` (else the
     defaults), one time for the batch."""
-    if not instances:
+    if not instances or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     model = type(instances[0])
     history = model.history.model
