@@ -23,6 +23,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
+from cloudcore_crm.lib import bulkload
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import dedupe, ownership
 from customers.choices import ActivityKind, AliasKind, DuplicateStatus
@@ -271,6 +272,20 @@ def log_activity(
     with transaction.atomic():
         _save_with_history(activity, actor=actor, reason=reason)
     return activity
+
+
+def log_system_activities(*, activities: list[Activity], reason: str) -> list[Activity]:
+    """Timeline entries by the system itself (a churn-risk alert for each of many
+    clients), validated one by one and written together, each with its history row."""
+    for activity in activities:
+        if activity.contact_id is not None and activity.contact.account_id != activity.account_id:
+            raise OwnershipError("That contact belongs to another account.", fields=["contact"])
+        activity.actor = None
+        activity.clean_fields(exclude=["account", "contact", "actor"])
+        activity._history_user = None  # the system, not whoever's request is running
+    with transaction.atomic():
+        bulkload.insert_with_history(activities, date=timezone.now(), default_reason=reason)
+    return activities
 
 
 # --- Steward --------------------------------------------------------------------------

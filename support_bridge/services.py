@@ -26,7 +26,7 @@ from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
 from customers.errors import OwnershipError
 from customers.matching import alias_key, normalise_name
-from customers.models import Account, AccountAlias, Contact, Product
+from customers.models import Account, AccountAlias, Activity, Contact, Product
 from support_bridge import importers, risk
 from support_bridge.choices import AlertKind, EventStatus, Resolution, RiskBand, TicketPriority, TicketSource
 from support_bridge.forms import TicketRowForm
@@ -646,16 +646,20 @@ def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> lis
         alert._change_reason, alert._history_user = ALERT_REASON, None
         alerts.append(alert)
     bulkload.insert_with_history(alerts, date=now, default_reason=ALERT_REASON)
-    for alert, assessment in zip(alerts, rises, strict=True):
-        customer_services.log_activity(
-            account=alert.account,
-            actor=None,
-            kind=ActivityKind.ALERT,
-            summary=f"Churn risk rose to high ({assessment.score}/100)",
-            detail="; ".join(assessment.reasons),
-            occurred_at=now,
-            reason="Churn-risk alert for the account owner",
-        )
+    customer_services.log_system_activities(
+        activities=[
+            Activity(
+                account=alert.account,
+                kind=ActivityKind.ALERT,
+                summary=f"Churn risk rose to high ({assessment.score}/100)",
+                detail="; ".join(assessment.reasons),
+                occurred_at=now,
+            )
+            for alert, assessment in zip(alerts, rises, strict=True)
+        ],
+        reason="Churn-risk alert for the account owner",
+    )
+    for alert in alerts:
         _notify_after_commit(alert)
     return alerts
 

@@ -134,7 +134,11 @@ def test_alerts_for_many_rises_are_written_together_each_with_its_own_history_ro
     alerts = ChurnAlert.objects.filter(kind=AlertKind.RISK)
     assert {alert.account_id for alert in alerts} == {account.pk for account in risen}
     assert all(alert.history.get().history_change_reason == "Churn risk rose to high" for alert in alerts)
-    assert Activity.objects.filter(kind=ActivityKind.ALERT, account__in=risen).count() == 3
+    entries = Activity.objects.filter(kind=ActivityKind.ALERT, account__in=risen)
+    assert entries.count() == 3
+    assert {(e.history.get().history_user, e.history.get().history_change_reason) for e in entries} == {
+        (None, "Churn-risk alert for the account owner")
+    }
     assert len(mail.outbox) == 3 and all(alert.notified_at for alert in ChurnAlert.objects.all())
 
 
