@@ -340,3 +340,19 @@ def test_a_deal_typed_twice_in_one_workbook_imports_once_and_stays_unchanged(tmp
     assert first.report["stores"]["d3"] == {"created": 1, "skipped": 1}
     assert second.report["stores"]["d3"] == {"unchanged": 1, "skipped": 1}
     assert Opportunity.objects.get().stage == "proposal"
+
+
+def test_later_rows_of_a_name_held_for_review_say_so_rather_than_unknown(tmp_path, steward):
+    from tests.factories import AccountFactory
+
+    AccountFactory(legal_name="Harbour Dental Pty Ltd")
+    AccountFactory(legal_name="Harbour Dental Group Pty Ltd")
+    header, line = (SAMPLES / "xero_sales_invoices_export.csv").read_text(encoding="utf-8-sig").splitlines()[:2]
+    rows = [line.replace("Acme Pty Ltd", "Harbour Dentl", 1) for _ in range(2)]
+    (tmp_path / "xero.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+    run = run_import(paths=[tmp_path / "xero.csv"], actor=steward)
+
+    xero = run.files.get(store=Store.XERO)
+    assert xero.counts["held for review"] == 1
+    assert "'Harbour Dentl' fits more than one client; its first row is held for review" in xero.rejected_csv

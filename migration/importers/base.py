@@ -285,6 +285,7 @@ class Importer(ABC):
         self.report = FileReport(name=file_name, store=self.store)
         self._provenance: dict[tuple, tuple[models.Model, str, list[int], set[str]]] = {}
         self._conflicts: dict[tuple, dict] = {}
+        self._names: dict[str, object] = {}  # client names this file used (see client_named)
 
     @classmethod
     def recognises(cls, headers: list[object]) -> Fit:
@@ -350,6 +351,30 @@ class Importer(ABC):
                 f"{', '.join(bad)} holds a formula with no saved value; "
                 "open the file in Excel, save it, and import again"
             )
+
+    def client_named(self, name: str) -> Account:
+        """The account a client name in this file means. The first row of a name that fits
+        several accounts is held for review; the file's later rows naming it are rejected
+        with a pointer to that row, rather than as unknown."""
+        key = normalise_name(name)
+        found = self._names.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            try:
+                found = self.ctx.account_named(name)
+            except HeldForReview as held:
+                self._names[key] = held
+                raise
+            self._names[key] = found
+            if found is not None:
+                self.first_sight(found, name)
+        if isinstance(found, HeldForReview):
+            raise RowRejected(f"{name!r} fits more than one client; its first row is held for review")
+        if found is None:
+            raise RowRejected(f"no client in the client master matches {name!r}")
+        return found
+
+    def first_sight(self, account: Account, name: str) -> None:  # noqa: B027 - an optional hook
+        """Hook: a client name this file uses, matched for the first time."""
 
     # --- Shared records ----------------------------------------------------------------
     def provenance(self, record: models.Model, row: SourceRow, fields: Iterable[str]) -> None:

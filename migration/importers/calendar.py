@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 
 from cloudcore_crm.lib.headers import HeaderMap
-from customers.matching import normalise_name
 from migration.choices import Store
-from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.importers.base import Importer, RowRejected
 from migration.parsing import clean_text, parse_date
 from migration.readers import SourceRow
 
@@ -37,7 +36,6 @@ class OutlookCalendarImporter(Importer):
     header_map = HEADERS
 
     def prepare(self, table) -> None:
-        self.names: dict[str, object] = {}
         self.seen: set[int] = set()
         self.accounts: set[int] = set()
 
@@ -49,16 +47,7 @@ class OutlookCalendarImporter(Importer):
         day = parse_date(values.get("start"))
         if day is None:
             raise RowRejected("no Start Date")
-        key = normalise_name(match["client"])
-        if key not in self.names:
-            try:
-                self.names[key] = self.ctx.account_named(match["client"])
-            except HeldForReview:
-                self.names[key] = None
-                raise
-        account = self.names[key]
-        if account is None:
-            raise RowRejected(f"no client in the client master matches {match['client']!r}")
+        account = self.client_named(match["client"])
         product = self.ctx.product(match["product"])
         subscription = self.ctx.live_subscription(account, product)
         if subscription is None:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import OpportunityKind, OpportunityStage
-from customers.matching import normalise_name
 from customers.models import Opportunity
 from migration.choices import Store
-from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.importers.base import Importer, RowRejected
 from migration.parsing import clean_text, parse_date, parse_money
 from migration.readers import SourceRow
 
@@ -57,7 +56,6 @@ class PipelineImporter(Importer):
     header_map = HEADERS
 
     def prepare(self, table) -> None:
-        self.names: dict[str, object] = {}
         self.seen: dict[tuple[int, str], int] = {}  # (account, deal) -> first row in this file
         candidates = [clean_text(cell) for values in table.preamble for cell in values if cell]
         candidates += [Path(self.file_name).stem]
@@ -85,16 +83,7 @@ class PipelineImporter(Importer):
             raise RowRejected("a negative deal value")
         close = parse_date(values.get("close"))
         product = self.ctx.product(values["product"]) if clean_text(values.get("product")) else None
-        key = normalise_name(client)
-        if key not in self.names:
-            try:
-                self.names[key] = self.ctx.account_named(client)
-            except HeldForReview:
-                self.names[key] = None
-                raise
-        account = self.names[key]
-        if account is None:
-            raise RowRejected(f"no client in the client master matches {client!r}")
+        account = self.client_named(client)
         key = (account.pk, deal[:200].lower())
         if key in self.seen:
             # The same deal typed twice in one workbook: the first row stands, so a second

@@ -16,7 +16,7 @@ from decimal import Decimal
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.matching import normalise_name
 from migration.choices import Store
-from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.importers.base import Importer, RowRejected
 from migration.parsing import clean_text, parse_date, parse_money
 from migration.readers import SourceRow
 
@@ -46,7 +46,6 @@ class XeroInvoicesImporter(Importer):
 
     def prepare(self, table) -> None:
         self.lines: list[tuple[object, object, dt.date, Decimal, SourceRow]] = []
-        self.names: dict[str, object] = {}
 
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
         kind = clean_text(values.get("type")).lower()
@@ -69,31 +68,20 @@ class XeroInvoicesImporter(Importer):
             product = self.ctx.product(product_text)
         except RowRejected:
             product = self.ctx.product(clean_text(values.get("description")))
-        account = self._account(name)
-        if account is None:
-            raise RowRejected(f"no client in the client master matches {name!r}")
+        account = self.client_named(name)
         if kind in CREDIT_TYPES:
             amount = -abs(amount)
         self.lines.append((account, product, day, amount, row))
         return "read"
 
-    def _account(self, name: str):
-        key = normalise_name(name)
-        if key not in self.names:
-            try:
-                self.names[key] = self.ctx.account_named(name)
-            except HeldForReview:
-                self.names[key] = None
-                raise
-            account = self.names[key]
-            if account is not None and key != account.normalised_name:
-                self.ctx.writer.add_alias(
-                    account=account,
-                    value=name,
-                    source="Xero ContactName",
-                    reason=f"Import run #{self.ctx.run.pk}: {self.file_name}",
-                )
-        return self.names[key]
+    def first_sight(self, account, name: str) -> None:
+        if normalise_name(name) != account.normalised_name:
+            self.ctx.writer.add_alias(
+                account=account,
+                value=name,
+                source="Xero ContactName",
+                reason=f"Import run #{self.ctx.run.pk}: {self.file_name}",
+            )
 
     def finish(self) -> None:
         if not self.lines:
