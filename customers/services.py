@@ -261,8 +261,7 @@ def log_activity(
     reason: str = "Logged on the timeline",
 ) -> Activity:
     """Add an entry to the account's timeline. `actor=None` is the system itself."""
-    if contact is not None and contact.account_id != account.pk:
-        raise OwnershipError("That contact belongs to another account.", fields=["contact"])
+    _check_contact_of(account.pk, contact)
     if actor is not None:
         ownership.check_create(actor, Activity, account=account)
     activity = Activity(account=account, actor=actor, kind=kind, summary=summary, detail=detail, contact=contact)
@@ -278,14 +277,18 @@ def log_system_activities(*, activities: list[Activity], reason: str) -> list[Ac
     """Timeline entries by the system itself (a churn-risk alert for each of many
     clients), validated one by one and written together, each with its history row."""
     for activity in activities:
-        if activity.contact_id is not None and activity.contact.account_id != activity.account_id:
-            raise OwnershipError("That contact belongs to another account.", fields=["contact"])
+        _check_contact_of(activity.account_id, activity.contact)
         activity.actor = None
         activity.clean_fields(exclude=["account", "contact", "actor"])
         activity._history_user = None  # the system, not whoever's request is running
     with transaction.atomic():
         bulkload.insert_with_history(activities, date=timezone.now(), default_reason=reason)
     return activities
+
+
+def _check_contact_of(account_id: int, contact: Contact | None) -> None:
+    if contact is not None and contact.account_id != account_id:
+        raise OwnershipError("That contact belongs to another account.", fields=["contact"])
 
 
 # --- Steward --------------------------------------------------------------------------

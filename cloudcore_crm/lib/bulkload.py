@@ -41,7 +41,6 @@ _RAW_TYPES = (
     models.CharField,  # also EmailField, URLField, SlugField
     models.TextField,
     models.IntegerField,  # also the Positive*/Small/Big variants and AutoFields
-    models.BigIntegerField,
     models.BooleanField,
     models.DateField,  # also DateTimeField (aware values; USE_TZ is on)
     models.DecimalField,
@@ -73,7 +72,7 @@ def insert(instances: Sequence[models.Model]) -> None:
             chunk = missing[start : start + BATCH]
             for instance, new_id in zip(chunk, _next_ids(meta.db_table, pk.column, len(chunk)), strict=True):
                 setattr(instance, pk.attname, new_id)
-        fields = [f for f in meta.concrete_fields]
+        fields = list(meta.concrete_fields)
         _copy(meta.db_table, fields, _values(fields, instances))
     else:
         model._default_manager.bulk_create(instances, batch_size=BATCH // 10)
@@ -165,7 +164,7 @@ def upsert(
                     sql.Identifier(staging), cols, sql.Identifier(table)
                 )
             )
-        _copy(staging, fields, (_prepared_row(fields, row) for row in values))
+        _copy(staging, fields, _prepared(fields, values))
         statement = sql.SQL(
             "INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT ({unique}) DO UPDATE SET {sets}"
         ).format(
@@ -208,26 +207,23 @@ def _auto_now_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
 
 
-def _values(fields: Sequence[models.Field], instances: Iterable[models.Model]) -> Iterable[tuple]:
-    """Each instance's column values, read in one C call per record where no field needs
-    preparing."""
+def _values(fields: Sequence[models.Field], instances: Iterable[models.Model]) -> Iterable[Sequence[Any]]:
+    """Each instance's column values, read in one C call per record."""
     getter = attrgetter(*[f.attname for f in fields])
-    single = len(fields) == 1
+    rows = ((getter(i),) for i in instances) if len(fields) == 1 else map(getter, instances)
+    return _prepared(fields, rows)
+
+
+def _prepared(fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """The rows with the values of fields that need it prepared for the database (the rest
+    are passed as they are)."""
     prepared = [i for i, f in enumerate(fields) if _needs_preparing(f)]
-    for instance in instances:
-        row = getter(instance)
-        row = (row,) if single else row
+    for row in rows:
         if prepared:
             row = list(row)
             for i in prepared:
                 row[i] = _prepare(fields[i], row[i])
         yield row
-
-
-def _prepared_row(fields: Sequence[models.Field], row: Sequence[Any]) -> list[Any]:
-    return [
-        _prepare(field, value) if _needs_preparing(field) else value for field, value in zip(fields, row, strict=True)
-    ]
 
 
 def _needs_preparing(field: models.Field) -> bool:

@@ -37,7 +37,6 @@ from django.db.models.functions import Lower
 
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import ActivityKind
-from customers.matching import normalise_name
 from customers.models import Account, Activity, Contact
 from migration.choices import Store
 from migration.importers.base import HeldForReview, Importer, RowRejected
@@ -110,19 +109,16 @@ class _TicketImporter(Importer):
     per row once the bulk write at the end of the file has decided them."""
 
     def prepare(self, table) -> None:
-        self.names: dict[str, Account | _Held | None] = {}
-        self.typed: dict[str, Account | _Held | None] = {}  # the same, by the name as typed
+        self.typed: dict[str, Account | _Held | None] = {}  # by the name as typed
 
     def _named(self, name: str) -> Account | _Held | None:
-        if name in self.typed:
-            return self.typed[name]
-        key = normalise_name(name)
-        if key not in self.names:
+        # The run remembers each spelling's match (`account_named`); this saves the
+        # normalising of a name typed the same way on many rows.
+        if name not in self.typed:
             try:
-                self.names[key] = self.ctx.account_named(name)
+                self.typed[name] = self.ctx.account_named(name)
             except HeldForReview as held:
-                self.names[key] = _Held(held)
-        self.typed[name] = self.names[key]
+                self.typed[name] = _Held(held)
         return self.typed[name]
 
     def _save(self, plan: tickets.MirrorPlan) -> None:
