@@ -11,9 +11,11 @@ Target: the import within 3x of the bare parse.
 from __future__ import annotations
 
 import csv
+import logging
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +110,17 @@ class _TaskClock:
         self.seconds += time.perf_counter() - self._started.pop(task_id, time.perf_counter())
 
 
+@contextmanager
+def _quiet(logger_name: str):
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def run(options: dict[str, Any], out: OutputWrapper) -> None:
     kept = options.get("estate")
     directory = kept or Path(tempfile.mkdtemp(prefix="bench-estate-"))
@@ -140,7 +153,7 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
             started = time.perf_counter()
             from migration.services import run_import
 
-            with _TaskClock() as tasks:
+            with _TaskClock() as tasks, _quiet("celery.app.trace"):  # one line per eager task otherwise
                 imported = run_import(paths=list(directory.iterdir()), actor=users["data_steward"])
             import_seconds = time.perf_counter() - started
             timings = {
