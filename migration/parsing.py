@@ -150,12 +150,15 @@ _STATES = {
 }
 
 
+_STATE_CODES = frozenset(AustralianState.values)  # the enum builds a new list per `.values`
+
+
 def parse_state(value: object) -> str:
     """'W.A.', 'wa', 'Western Australia' -> 'WA'; unknown text -> ''."""
     text = clean_text(value).lower()
     if not text:
         return ""
     compact = text.replace(".", "").replace(" ", "").upper()
-    if compact in AustralianState.values:
+    if compact in _STATE_CODES:
         return compact
     return _STATES.get(text, "")

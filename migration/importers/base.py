@@ -285,6 +285,7 @@ class Importer(ABC):
         self.report = FileReport(name=file_name, store=self.store)
         self._provenance: dict[tuple, tuple[models.Model, str, list[int], set[str]]] = {}
         self._conflicts: dict[tuple, dict] = {}
+        self._holds: dict[tuple[int, str], list[dict]] = {}  # (row, name) -> candidates
         self._names: dict[str, object] = {}  # client names this file used (see client_named)
 
     @classmethod
@@ -322,6 +323,7 @@ class Importer(ABC):
         self._timed(self.ctx.writer.flush)
         self._timed(self._write_provenance)
         self._timed(self._write_conflicts)
+        self._timed(self._write_holds)
         return self.report
 
     def _timed(self, write: Callable[[], None]) -> None:
@@ -470,12 +472,23 @@ class Importer(ABC):
         self._conflicts.clear()
 
     def hold(self, row: SourceRow, held: HeldForReview) -> None:
-        _, created = MatchReview.objects.get_or_create(
-            store=self.store,
-            file=self.file_name,
-            row=row.number,
-            incoming_name=clean_text(held.name)[:200],
-            defaults={"run": self.ctx.run, "candidates": held.candidates},
+        """Put the row on the review list (written at the end of the file)."""
+        self._holds.setdefault((row.number, clean_text(held.name)[:200]), held.candidates)
+
+    def _write_holds(self) -> None:
+        # A row already on the list from an earlier run stays there as it is.
+        if not self._holds:
+            return
+        listed = set(
+            MatchReview.objects.filter(store=self.store, file=self.file_name).values_list("row", "incoming_name")
         )
-        if created:
-            self.report.reviews += 1
+        new = [
+            MatchReview(
+                run=self.ctx.run, store=self.store, file=self.file_name, row=row, incoming_name=name, candidates=found
+            )
+            for (row, name), found in self._holds.items()
+            if (row, name) not in listed
+        ]
+        MatchReview.objects.bulk_create(new, batch_size=1000)
+        self.report.reviews += len(new)
+        self._holds.clear()

@@ -84,9 +84,12 @@ def _segment(text: str) -> str:
     return _SEGMENTS.get(text.lower(), "")
 
 
+_OFFICES = {label.lower(): value for value, label in Office.choices}
+_LIFECYCLE_STATUSES = frozenset(LifecycleStatus.values)  # the enum builds a new list per `.values`
+
+
 def _office(text: str) -> str:
-    lowered = text.lower()
-    return next((value for value, label in Office.choices if label.lower() == lowered), "")
+    return _OFFICES.get(text.lower(), "")
 
 
 def _term_months(start, renewal) -> int:
@@ -200,7 +203,7 @@ class ClientMasterImporter(Importer):
                 else:
                     fields[field] = user
         status = clean_text(values.get("status")).lower()
-        fields["lifecycle_status"] = status if status in LifecycleStatus.values else LifecycleStatus.ACTIVE
+        fields["lifecycle_status"] = status if status in _LIFECYCLE_STATUSES else LifecycleStatus.ACTIVE
         return fields
 
     def _update_account(self, account: Account, fields: dict, reason: str) -> str:
