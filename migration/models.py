@@ -76,7 +76,8 @@ class ImportFile(models.Model):
 class Provenance(models.Model):
     """Where an imported record's facts came from: store, file, sheet and row."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    # No index of its own: the unique constraint's index leads with (content_type, object_id).
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     store = models.CharField(max_length=4, choices=Store.choices)
@@ -90,7 +91,6 @@ class Provenance(models.Model):
 
     class Meta:
         ordering = ["store", "file", "row"]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id", "store", "file", "sheet"], name="provenance_once_per_sheet"

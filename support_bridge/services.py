@@ -659,15 +659,20 @@ def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> lis
         ],
         reason="Churn-risk alert for the account owner",
     )
-    for alert in alerts:
-        _notify_after_commit(alert)
+    _notify_after_commit(alerts)
     return alerts
 
 
-def _notify_after_commit(alert: ChurnAlert) -> None:
+NOTIFY_BATCH = 200  # alerts per email task: one failed mail server retries no more than these
+
+
+def _notify_after_commit(alerts: list[ChurnAlert]) -> None:
     from support_bridge import tasks
 
-    transaction.on_commit(lambda: tasks.notify_alert_owner.delay(alert.pk))
+    ids = [alert.pk for alert in alerts]
+    for start in range(0, len(ids), NOTIFY_BATCH):
+        batch = ids[start : start + NOTIFY_BATCH]
+        transaction.on_commit(lambda batch=batch: tasks.notify_alert_owners.delay(batch))
 
 
 def raise_concern(*, account: Account, actor: AbstractBaseUser, message: str) -> ChurnAlert:
@@ -698,7 +703,7 @@ def raise_concern(*, account: Account, actor: AbstractBaseUser, message: str) ->
             detail=message,
             reason="Concern raised by support",
         )
-        _notify_after_commit(alert)
+        _notify_after_commit([alert])
     return alert
 
 

@@ -23,5 +23,5 @@ def recompute_accounts_risk(account_ids: list[int]) -> int:
 
 
 @shared_task
-def notify_alert_owner(alert_id: int) -> bool:
-    return notifications.notify_alert_owner(alert_id)
+def notify_alert_owners(alert_ids: list[int]) -> int:
+    return notifications.notify_alert_owners(alert_ids)

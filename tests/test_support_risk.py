@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from customers.choices import ActivityKind, OpportunityKind, Segment
 from customers.models import Activity
-from support_bridge import risk, services
+from support_bridge import notifications, risk, services
 from support_bridge.choices import AlertKind, RiskBand, TicketPriority, TicketStatus
 from support_bridge.models import ChurnAlert, PeerBaseline, RiskScore, Ticket
 from tests.factories import AccountFactory, ActivityFactory, OpportunityFactory, SubscriptionFactory
@@ -140,6 +140,27 @@ def test_alerts_for_many_rises_are_written_together_each_with_its_own_history_ro
         (None, "Churn-risk alert for the account owner")
     }
     assert len(mail.outbox) == 3 and all(alert.notified_at for alert in ChurnAlert.objects.all())
+
+
+def test_alert_emails_go_once_each_however_often_the_batch_is_sent(personas, django_assert_max_num_queries):
+    make_peers(9)
+    risen = [make_cc009_like(personas["sales_rep"]) for _ in range(3)]
+    services.recompute_risk()  # on_commit not run: nothing mailed yet
+    unowned = ChurnAlert.objects.create(account=AccountFactory(owner=None), kind=AlertKind.CONCERN, message="x")
+    ids = [alert.pk for alert in ChurnAlert.objects.all()]
+    assert len(ids) == 4 and not mail.outbox
+
+    with django_assert_max_num_queries(6):  # the same for 3 alerts or 200
+        sent = notifications.notify_alert_owners(ids)
+    again = notifications.notify_alert_owners(ids)  # a retried or doubled task
+
+    assert (sent, again) == (3, 0)
+    assert sorted(m.subject for m in mail.outbox) == sorted(
+        f"[CloudCore CRM] Churn risk rose to high: {account}" for account in risen
+    )
+    assert all(m.to == [personas["sales_rep"].email] for m in mail.outbox)
+    unowned.refresh_from_db()
+    assert unowned.notified_at is None  # nobody to tell: not claimed
 
 
 def test_dropping_below_high_and_rising_again_raises_a_second_alert(personas):

@@ -92,6 +92,7 @@ class _TaskClock:
 
     def __init__(self):
         self.seconds = 0.0
+        self.by_task: dict[str, list[float]] = {}  # task name -> [runs, seconds]
         self._started: dict[str, float] = {}
 
     def __enter__(self):
@@ -106,8 +107,12 @@ class _TaskClock:
     def _prerun(self, task_id=None, **kwargs):
         self._started[task_id] = time.perf_counter()
 
-    def _postrun(self, task_id=None, **kwargs):
-        self.seconds += time.perf_counter() - self._started.pop(task_id, time.perf_counter())
+    def _postrun(self, task_id=None, task=None, **kwargs):
+        seconds = time.perf_counter() - self._started.pop(task_id, time.perf_counter())
+        self.seconds += seconds
+        totals = self.by_task.setdefault(task.name.rsplit(".", 1)[-1] if task else "?", [0, 0.0])
+        totals[0] += 1
+        totals[1] += seconds
 
 
 @contextmanager
@@ -159,6 +164,7 @@ def run(options: dict[str, Any], out: OutputWrapper) -> None:
             timings = {
                 "import": import_seconds,
                 "tasks": tasks.seconds,
+                "by_task": tasks.by_task,
                 "parse": parse_seconds,
                 "read": read_seconds,
                 "generate": generated,
@@ -202,7 +208,9 @@ def _print(out, options, where, imported: ImportRun, timings: dict[str, float], 
     out.write(
         f"recognising files, the run's caches and its report: {seconds - tasks - files_seconds:.2f} s; "
         f"reading and deciding rows: {files_seconds - writing_seconds:.2f} s; writing: {writing_seconds:.2f} s; "
-        f"tasks queued after commit, run in-process here (churn-risk rescoring, alert emails): {tasks:.2f} s"
+        f"tasks queued after commit, run in-process here: {tasks:.2f} s ("
+        + ", ".join(f"{name} x{int(runs)}: {secs:.2f} s" for name, (runs, secs) in sorted(timings["by_task"].items()))
+        + ")"
     )
     ratio = seconds / parse_seconds if parse_seconds else float("inf")
     without_tasks = (seconds - tasks) / parse_seconds if parse_seconds else float("inf")

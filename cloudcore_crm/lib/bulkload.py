@@ -21,7 +21,7 @@ import datetime as dt
 import decimal
 import enum
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from operator import attrgetter
 from typing import Any
@@ -216,13 +216,15 @@ def _values(fields: Sequence[models.Field], instances: Iterable[models.Model]) -
 
 def _prepared(fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
     """The rows with the values of fields that need it prepared for the database (the rest
-    are passed as they are)."""
-    prepared = [i for i, f in enumerate(fields) if _needs_preparing(f)]
+    are passed as they are). Each field's preparer is chosen once, not per value."""
+    preparers = [(i, _preparer(f)) for i, f in enumerate(fields) if _needs_preparing(f)]
+    if not preparers:
+        yield from rows
+        return
     for row in rows:
-        if prepared:
-            row = list(row)
-            for i in prepared:
-                row[i] = _prepare(fields[i], row[i])
+        row = list(row)
+        for i, prepare in preparers:
+            row[i] = prepare(row[i])
         yield row
 
 
@@ -230,22 +232,42 @@ def _needs_preparing(field: models.Field) -> bool:
     return not isinstance(field, _RAW_TYPES) or field.db_default is not NOT_PROVIDED
 
 
-def _prepare(field: models.Field, value: Any) -> Any:
-    if isinstance(value, DatabaseDefault):
-        # COPY has no DEFAULT keyword: write the literal default; an expression can't be.
-        default = field.db_default
-        if hasattr(default, "resolve_expression"):
-            if not isinstance(default, Value):
-                raise ValueError(f"{field} has a computed database default; set a value before a bulk insert.")
-            default = default.value
-        return default
+def _preparer(field: models.Field) -> Callable[[Any], Any]:
+    """How one field's values become what COPY (or SQLite's executemany) takes."""
     if isinstance(field, JSONField):
-        if value is None or connection.vendor != "postgresql":
-            return value  # SQLite: prepared by the field itself in `_sqlite_value`
-        return json.dumps(value, cls=field.encoder)  # COPY's text format takes JSON text as it is
-    if isinstance(value, enum.Enum):
-        return value.value
-    return field.get_db_prep_save(value, connection)
+        if connection.vendor != "postgresql":
+            convert = _unchanged  # SQLite: prepared by the field itself in `_sqlite_value`
+        else:
+            # COPY's text format takes JSON text as it is.
+            encode = json.JSONEncoder().encode if field.encoder is None else field.encoder().encode
+
+            def convert(value):
+                return None if value is None else encode(value)
+    else:
+
+        def convert(value):
+            if isinstance(value, enum.Enum):
+                return value.value
+            return field.get_db_prep_save(value, connection)
+
+    if field.db_default is NOT_PROVIDED:
+        return convert
+    default = _literal_default(field)
+    return lambda value: default if isinstance(value, DatabaseDefault) else convert(value)
+
+
+def _literal_default(field: models.Field) -> Any:
+    # COPY has no DEFAULT keyword: write the literal default; an expression can't be.
+    default = field.db_default
+    if hasattr(default, "resolve_expression"):
+        if not isinstance(default, Value):
+            raise ValueError(f"{field} has a computed database default; set a value before a bulk insert.")
+        default = default.value
+    return default
+
+
+def _unchanged(value: Any) -> Any:
+    return value
 
 
 # --- Statements -----------------------------------------------------------------------------
