@@ -119,9 +119,7 @@ class BulkWriter:
             setattr(instance, name, value)
         if model in DERIVED:
             instance.set_derived_fields()  # so matching sees the normalised name at once
-        foreign = [name for name in values if not ownership.owns(self.actor, instance, name)]
-        if foreign:
-            ownership.check_write(self.actor, instance, foreign, reason)
+        ownership.check_write(self.actor, instance, values, reason)  # a steward's override needs the reason
         _validate(instance, values)
         self._creates[model][id(instance)] = _Pending(instance, [reason])
         return instance

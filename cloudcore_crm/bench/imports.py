@@ -206,7 +206,8 @@ def _print(out, options, where, imported: ImportRun, timings: dict[str, float], 
     out.write("")
     tasks = timings["tasks"]
     out.write(
-        f"recognising files, the run's caches and its report: {seconds - tasks - files_seconds:.2f} s; "
+        f"outside the files (recognising them, the commit with its deferred foreign-key checks, the report): "
+        f"{seconds - tasks - files_seconds:.2f} s; "
         f"reading and deciding rows: {files_seconds - writing_seconds:.2f} s; writing: {writing_seconds:.2f} s; "
         f"tasks queued after commit, run in-process here: {tasks:.2f} s ("
         + ", ".join(f"{name} x{int(runs)}: {secs:.2f} s" for name, (runs, secs) in sorted(timings["by_task"].items()))

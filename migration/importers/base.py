@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
 from django.contrib.auth import get_user_model
@@ -293,8 +294,12 @@ class Importer(ABC):
         return cls.header_map.fit(headers)
 
     def reason(self, row: SourceRow) -> str:
-        where = f"{self.file_name}" + (f" sheet {row.sheet}" if row.sheet else "") + f" row {row.number}"
-        return f"Import run #{self.ctx.run.pk} ({Store(self.store).label}): {where}"
+        sheet = f" sheet {row.sheet}" if row.sheet else ""
+        return f"{self._reason_prefix}: {self.file_name}{sheet} row {row.number}"
+
+    @cached_property
+    def _reason_prefix(self) -> str:
+        return f"Import run #{self.ctx.run.pk} ({Store(self.store).label})"
 
     def run(self, table: Table) -> FileReport:
         columns = self.header_map.resolve(table.headers)
