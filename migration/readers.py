@@ -1,5 +1,6 @@
 """Reading legacy files safely: recognise the type by content, refuse zip bombs and huge
-files before parsing, stream rows with bounded memory.
+files before parsing, read rows with bounded memory (CSV streams; a workbook sheet is
+loaded whole, after a scan of its XML has refused one with too many rows).
 
 Every reader yields `SourceRow(sheet, number, values)` with `number` as a person sees it
 (the spreadsheet row, or the CSV line counting the header as 1).
