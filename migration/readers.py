@@ -20,7 +20,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from openpyxl.utils import column_index_from_string
-from python_calamine import CalamineWorkbook, SheetTypeEnum
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum
 
 from cloudcore_crm.lib.headers import HeaderMap
 
@@ -175,45 +175,73 @@ def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetScan:
     return SheetScan(rows, found)
 
 
-def xlsx_tables(path: Path, maps: list[HeaderMap]) -> Iterator[Table]:
+@dataclass
+class LoadedSheet:
+    """A worksheet calamine has loaded, with what the scan of its XML found."""
+
+    name: str
+    sheet: CalamineSheet
+    scan: SheetScan
+
+
+# Path -> its loaded worksheets, kept by an import run between recognising a workbook and
+# importing it, so the workbook is loaded once (calamine loads a sheet whole).
+LoadedSheets = dict[Path, list[LoadedSheet]]
+
+
+def xlsx_tables(path: Path, maps: list[HeaderMap], loaded: LoadedSheets | None = None) -> Iterator[Table]:
     """Each visible-or-hidden sheet whose header row fits one of `maps`.
 
     Read with calamine (python-calamine), about ten times faster than openpyxl on these
     files. A sheet is loaded whole, so its XML is scanned first and a sheet with too many
     rows is refused before it is loaded (bounded memory). Cells holding a formula with no
     cached value come through as the marker `FORMULA_WITHOUT_VALUE`, so importers can
-    reject them instead of reading zero.
+    reject them instead of reading zero. With `loaded`, the sheets are taken from it, or
+    loaded and kept there.
     """
+    sheets = loaded.get(path) if loaded is not None else None
+    if sheets is None:
+        sheets = load_sheets(path)
+        if loaded is not None:
+            loaded[path] = sheets
+    for item in sheets:
+        rows = _sheet_rows(item.sheet)
+        head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+        located = _locate_header(head, maps)
+        if located is None:
+            continue
+        header_row, headers, _score = located
+        preamble = [values for number, values in head if number < header_row]
+        after_header = itertools.chain(((n, v) for n, v in head if n > header_row), rows)
+        yield Table(item.name, header_row, headers, _xlsx_rows(item.name, after_header, item.scan), preamble)
+
+
+def load_sheets(path: Path) -> list[LoadedSheet]:
+    """Every worksheet of the workbook, loaded; refused whole when damaged or too big."""
     check_zip(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own errors and ValueError for damaged parts
         raise FileRefused(f"{path.name} could not be read as a workbook ({exc.__class__.__name__}).") from exc
+    sheets = []
     try:
         with zipfile.ZipFile(path) as archive:
             parts = sheet_parts(archive)
-            for sheet in book.sheets_metadata:
-                name = sheet.name
-                if sheet.typ != SheetTypeEnum.WorkSheet or name not in parts:
+            for meta in book.sheets_metadata:
+                name = meta.name
+                if meta.typ != SheetTypeEnum.WorkSheet or name not in parts:
                     continue  # chart and macro sheets hold no rows
                 scan = scan_sheet(archive, parts[name])
                 if scan.rows > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
                     raise FileRefused(f"Sheet {name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
                 try:
-                    rows = _sheet_rows(book.get_sheet_by_name(name))
+                    sheets.append(LoadedSheet(name, book.get_sheet_by_name(name), scan))
                 except Exception as exc:
                     problem = exc.__class__.__name__
                     raise FileRefused(f"{path.name}: sheet {name} could not be read ({problem}).") from exc
-                head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
-                located = _locate_header(head, maps)
-                if located is None:
-                    continue
-                header_row, headers, _score = located
-                preamble = [values for number, values in head if number < header_row]
-                after_header = itertools.chain(((n, v) for n, v in head if n > header_row), rows)
-                yield Table(name, header_row, headers, _xlsx_rows(name, after_header, scan), preamble)
     finally:
-        book.close()
+        book.close()  # the loaded sheets keep their cells
+    return sheets
 
 
 def _cell(value: object) -> object:

@@ -37,7 +37,7 @@ from migration.importers.helpdesk import HelpdeskExportImporter, TriageSheetImpo
 from migration.importers.pipeline import PipelineImporter
 from migration.importers.xero import XeroInvoicesImporter
 from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
-from migration.readers import FileRefused, Table, csv_table, sniff_kind, xlsx_tables
+from migration.readers import FileRefused, LoadedSheets, Table, csv_table, sniff_kind, xlsx_tables
 
 logger = logging.getLogger(__name__)
 
@@ -60,21 +60,30 @@ class Recognised:
     message: str = ""
 
 
-def _tables(path: Path, importers: list[type[Importer]]) -> Iterator[Table]:
-    """The file's tables, lazily: a workbook stays open while its rows are read."""
+def _tables(path: Path, importers: list[type[Importer]], loaded: LoadedSheets | None = None) -> Iterator[Table]:
+    """The file's tables, lazily (a CSV is read as its rows are wanted); a workbook's sheets
+    come from `loaded` when the run has them already."""
     maps = [i.header_map for i in importers]
     if sniff_kind(path) == "xlsx":
-        yield from xlsx_tables(path, maps)
+        yield from xlsx_tables(path, maps, loaded)
     else:
         yield csv_table(path, maps)
 
 
-def recognise(path: Path, only: set[str] | None = None) -> Recognised:
-    """Which store a file is, from its headers (never its name)."""
+def recognise(path: Path, only: set[str] | None = None, loaded: LoadedSheets | None = None) -> Recognised:
+    """Which store a file is, from its headers (never its name). A workbook's loaded sheets
+    stay in `loaded` for its import, unless it is not to be imported."""
+    found = _recognise(path, only, loaded)
+    if found.store is None and loaded is not None:
+        loaded.pop(path, None)
+    return found
+
+
+def _recognise(path: Path, only: set[str] | None, loaded: LoadedSheets | None) -> Recognised:
     candidates = [IMPORTERS[s] for s in IMPORT_ORDER]
     best, store = Fit(0.0, 0), None
     try:
-        for table in _tables(path, candidates):
+        for table in _tables(path, candidates, loaded):
             for importer in candidates:
                 fit = importer.recognises(table.headers)
                 if fit > best:
@@ -116,7 +125,8 @@ def run_import(
     run.status, run.started_at = RunStatus.RUNNING, timezone.now()
     run.save(update_fields=["status", "started_at"])
     files = [p for p in sorted(paths) if p.name not in IGNORED_FILES and not p.name.endswith(".rejected.csv")]
-    recognised = [recognise(p, only) for p in files]
+    loaded: LoadedSheets = {}  # each workbook loaded once, from recognising it to importing it
+    recognised = [recognise(p, only, loaded) for p in files]
     order = {store: i for i, store in enumerate(IMPORT_ORDER)}
     recognised.sort(key=lambda r: (order.get(r.store, 99), r.path.name))
     progress = _Progress(run)
@@ -133,7 +143,7 @@ def run_import(
                 try:
                     started = time.perf_counter()
                     with transaction.atomic():
-                        report = _import_file(item, context)
+                        report = _import_file(item, context, loaded)
                     report.seconds = time.perf_counter() - started
                     status = FileStatus.PREVIEWED if dry_run else FileStatus.IMPORTED
                     outcomes.append((item, report, status, ""))
@@ -146,6 +156,8 @@ def run_import(
                     logger.exception("Import of %s failed", item.path.name)
                     outcomes.append((item, None, FileStatus.FAILED, f"{error.__class__.__name__}: {error}"))
                     context = _fresh_context(run, actor, progress, context)
+                finally:
+                    loaded.pop(item.path, None)  # its sheets are not needed again
             if dry_run:
                 transaction.set_rollback(True)
             elif context.rescore:
@@ -192,10 +204,10 @@ def _rescore_after_commit(account_ids: list[int]) -> None:
     transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(account_ids))
 
 
-def _import_file(item: Recognised, context: RunContext) -> FileReport:
+def _import_file(item: Recognised, context: RunContext, loaded: LoadedSheets) -> FileReport:
     importer_class = IMPORTERS[item.store]
     report: FileReport | None = None
-    for table in _tables(item.path, [importer_class]):
+    for table in _tables(item.path, [importer_class], loaded):
         if importer_class.recognises(table.headers).required < 1.0:
             continue
         importer = importer_class(context, item.path.name)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from python_calamine import CalamineWorkbook
 
 from cloudcore_crm.lib.headers import HeaderMap
 from migration import readers
@@ -80,12 +81,47 @@ def test_a_sheet_with_too_many_rows_is_refused_before_it_is_loaded(tmp_path, mon
         ws.append([f"Client {n}"])
     path = tmp_path / "book.xlsx"
     wb.save(path)
-    loaded = []
-    monkeypatch.setattr(readers, "_sheet_rows", lambda sheet: loaded.append(sheet) or iter(()))
+    loaded: list[str] = []
+
+    class RecordingWorkbook:
+        def __init__(self, book):
+            self._book = book
+
+        @classmethod
+        def from_path(cls, name):
+            return cls(CalamineWorkbook.from_path(name))
+
+        def get_sheet_by_name(self, name):
+            loaded.append(name)
+            return self._book.get_sheet_by_name(name)
+
+        def __getattr__(self, name):
+            return getattr(self._book, name)
+
+    monkeypatch.setattr(readers, "CalamineWorkbook", RecordingWorkbook)
 
     with pytest.raises(FileRefused, match="more than 50 rows"):
         _tables(path)
     assert loaded == []
+    monkeypatch.setattr(readers, "MAX_DATA_ROWS", 500)
+    assert len(_tables(path)[0][3]) == 100 and loaded == ["Sheet"]  # the recording itself works
+
+
+def test_a_run_loads_each_workbook_once_for_recognising_and_importing(tmp_path, monkeypatch):
+    wb = Workbook()
+    wb.active.append(["Client Name"])
+    wb.active.append(["Acme"])
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    loads = []
+    real = readers.load_sheets
+    monkeypatch.setattr(readers, "load_sheets", lambda p: loads.append(p) or real(p))
+    kept: readers.LoadedSheets = {}
+
+    first = [t.headers for t in xlsx_tables(path, [MAP], kept)]
+    again = [[r.values for r in t.rows] for t in xlsx_tables(path, [MAP], kept)]
+
+    assert (first, again, loads) == ([["Client Name"]], [[["Acme"]]], [path])
 
 
 def test_sheets_are_found_through_the_workbook_relationships_not_the_part_names(tmp_path):
