@@ -228,7 +228,7 @@ class BulkWriter:
         instances = self._ready(model, pending)
         names = set().union(*(item.fields for item in pending))
         columns = sorted(names | set(DERIVED.get(model, ())) | ({"version"} if versioned else set()))
-        model.objects.bulk_update(instances, columns, batch_size=BATCH)
+        bulkload.update(instances, columns)
         bulkload.insert_history(instances, history_type="~", date=self._now)
         self._count(model, "updated", len(instances))
 

@@ -162,6 +162,8 @@ def run_import(
                 transaction.set_rollback(True)
             elif context.rescore:
                 _rescore_after_commit(sorted(context.rescore))
+            # Freed now, the run's caches are not scanned when the collector resumes.
+            del context
     except DatabaseError as error:
         run.status, run.error = RunStatus.FAILED, f"The database failed: {error}"
         run.finished_at = timezone.now()

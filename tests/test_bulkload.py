@@ -89,6 +89,22 @@ def test_json_fields_round_trip_and_updates_write_a_change_row():
     assert kinds == [("+", ["7 tickets", "CSAT 4.2"]), ("~", ["8 tickets"])]
 
 
+def test_update_writes_only_the_named_fields_of_the_given_records():
+    accounts = [
+        AccountFactory(legal_name=f"Client {n} Pty Ltd", industry="other", phone="08 5550 0000") for n in range(3)
+    ]
+    for account, industry in zip(accounts, ["finance", "health", "retail"], strict=True):
+        account.industry, account.phone = industry, "unsaved"
+    accounts[2].postcode = "0800"  # text that looks like a number keeps its zero
+
+    bulkload.update(accounts[1:], ["industry", "postcode"])
+
+    stored = Account.objects.in_bulk([a.pk for a in accounts])
+    assert [stored[a.pk].industry for a in accounts] == ["other", "health", "retail"]  # the first was not given
+    assert stored[accounts[2].pk].postcode == "0800"
+    assert {stored[a.pk].phone for a in accounts} == {"08 5550 0000"}  # not named: not written
+
+
 def test_upsert_replaces_the_row_with_the_same_key_and_adds_the_rest():
     account = AccountFactory()
     kind = ContentType.objects.get_for_model(Account).pk

@@ -127,11 +127,55 @@ def insert_with_history(instances: Sequence[models.Model], *, date: dt.datetime,
 def update_with_history(
     instances: Sequence[models.Model], fields: Sequence[str], *, date: dt.datetime, **history: Any
 ) -> None:
-    """`bulk_update` of `fields`, then one '~' history row per record (the whole record)."""
+    """`update` of `fields`, then one '~' history row per record (the whole record)."""
     if not instances:
         return
-    type(instances[0])._default_manager.bulk_update(instances, fields, batch_size=BATCH // 5)
+    update(instances, fields)
     insert_history(instances, date=date, history_type="~", **history)
+
+
+def update(instances: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write `fields` of existing records, as `bulk_update` does. On PostgreSQL the values
+    go into a staging table by COPY and one `UPDATE ... FROM` joins it on the id:
+    `bulk_update`'s `CASE WHEN id = ...` has one branch per record of the batch, which the
+    server tries in turn for every row it updates."""
+    if not instances:
+        return
+    model = type(instances[0])
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(instances, fields, batch_size=BATCH // 5)
+        return
+    meta = model._meta
+    written = [meta.pk] + [meta.get_field(name) for name in fields]
+    staging = _staging_table(meta.db_table, written)
+    _copy(staging, written, _values(written, instances))
+    sets = sql.SQL(", ").join(
+        sql.SQL("{0} = {1}.{0}").format(sql.Identifier(f.column), sql.Identifier(staging)) for f in written[1:]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("UPDATE {table} SET {sets} FROM {staging} WHERE {table}.{pk} = {staging}.{pk}").format(
+                table=sql.Identifier(meta.db_table),
+                sets=sets,
+                staging=sql.Identifier(staging),
+                pk=sql.Identifier(meta.pk.column),
+            )
+        )
+
+
+def _staging_table(table: str, fields: Sequence[models.Field]) -> str:
+    """An empty temporary table with the columns' types and none of the table's
+    constraints, dropped at commit."""
+    staging = f"_staging_{table}"
+    columns = sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
+        cursor.execute(
+            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                sql.Identifier(staging), columns, sql.Identifier(table)
+            )
+        )
+    return staging
 
 
 def upsert(
@@ -154,16 +198,8 @@ def upsert(
     unique_cols = [meta.get_field(n).column for n in unique]
     update_cols = [meta.get_field(n).column for n in update]
     if connection.vendor == "postgresql":
-        staging = f"_staging_{table}"
+        staging = _staging_table(table, fields)
         cols = sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
-        with connection.cursor() as cursor:
-            # The columns' types without the table's constraints; gone at commit.
-            cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staging)))
-            cursor.execute(
-                sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                    sql.Identifier(staging), cols, sql.Identifier(table)
-                )
-            )
         _copy(staging, fields, _prepared(fields, values))
         statement = sql.SQL(
             "INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT ({unique}) DO UPDATE SET {sets}"

@@ -118,7 +118,7 @@ class _TicketImporter(Importer):
             try:
                 self.typed[name] = self.ctx.account_named(name)
             except HeldForReview as held:
-                self.typed[name] = _Held(held)
+                self.typed[name] = _Held(held.again())
         return self.typed[name]
 
     def _save(self, plan: tickets.MirrorPlan) -> None:
@@ -195,7 +195,7 @@ class HelpdeskExportImporter(_TicketImporter):
             return coded
         unknown_code = f" (and there is no client {data.customer_code})" if data.customer_code else ""
         if isinstance(named, _Held):
-            raise named.held
+            raise named.held.again()
         if data.company_name and named is None:
             raise RowRejected(f"no client in the client master matches the company “{data.company_name}”{unknown_code}")
         return named  # None without a company: the requester's email decides at the end
