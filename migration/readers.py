@@ -256,7 +256,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def _sheet_rows(sheet) -> Iterator[tuple[int, list[object]]]:
+def _sheet_rows(sheet: CalamineSheet) -> Iterator[tuple[int, list[object]]]:
     """(spreadsheet row number, trimmed values) for every row, numbered as Excel shows them.
 
     calamine's rows start at the sheet's first row but its columns at the first used

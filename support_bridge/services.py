@@ -663,7 +663,7 @@ def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> lis
     return alerts
 
 
-NOTIFY_BATCH = 200  # alerts per email task: one failed mail server retries no more than these
+NOTIFY_BATCH = 200  # alerts per email task: one query and one mail connection for each batch
 
 
 def _notify_after_commit(alerts: list[ChurnAlert]) -> None:

@@ -8,6 +8,7 @@ field preparation, so both databases store exactly what the ORM would.
 
     insert(contacts)                                  # new records; sets their ids
     insert_history(contacts, date=now, default_reason="…")  # one '+' history row each
+    update(subscriptions, ["annual_value"])           # named fields of existing records
     upsert(Provenance, rows, unique=[…], update=[…])  # rows as dicts of column values
 
 Ids come from the table's own sequence (one `nextval` query per batch), so a record has
