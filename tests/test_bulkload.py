@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
@@ -47,7 +48,7 @@ def test_values_of_every_kind_read_back_unchanged():
         renewal_date=dt.date(2027, 1, 31),
         term_months=12,
         status=SubscriptionStatus.ACTIVE,
-        tenancy_ref="DV-τ-007",  # non-ASCII text survives COPY's text format
+        tenancy_ref="DV-τ-007",  # non-ASCII text survives COPY
     )
     bulkload.insert([subscription])
 
@@ -55,6 +56,20 @@ def test_values_of_every_kind_read_back_unchanged():
     assert stored.annual_value == Decimal("12345.67")
     assert (stored.start_date, stored.renewal_date) == (dt.date(2026, 1, 31), dt.date(2027, 1, 31))
     assert stored.status == SubscriptionStatus.ACTIVE and stored.tenancy_ref == "DV-τ-007"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the binary COPY path is PostgreSQL's")
+def test_rows_go_by_binary_copy_and_an_integer_out_of_range_is_refused_not_wrapped():
+    # Every column of these tables has a binary form, so COPY sends numbers, not text.
+    assert bulkload._binary_types(tuple(Subscription._meta.concrete_fields)) is not None
+    assert bulkload._binary_types(tuple(Provenance._meta.concrete_fields)) is not None
+    account = AccountFactory()
+    too_many = Subscription(account=account, product=product(), seats=2**32, term_months=12)
+
+    # Binary COPY would store 2**32 in an integer column as 0; it is refused before it goes.
+    with pytest.raises(ValueError, match="out of the column's range"), transaction.atomic():
+        bulkload.insert([too_many])
+    assert not Subscription.objects.filter(account=account).exists()
 
 
 def test_history_rows_say_who_what_and_why_per_record(personas):
