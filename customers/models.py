@@ -18,8 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from cloudcore_crm.lib.history import tracked_history
 from customers import choices
 from customers.matching import alias_key, normalise_name, phone_digits
 from customers.querysets import (
@@ -102,7 +102,7 @@ class Account(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = tracked_history()
     objects = AccountQuerySet.as_manager()
 
     class Meta:
@@ -160,7 +160,7 @@ class Contact(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = tracked_history()
     objects = ContactQuerySet.as_manager()
 
     class Meta:
@@ -190,7 +190,7 @@ class Product(models.Model):
     kind = models.CharField(max_length=12, choices=choices.ProductKind.choices)
     is_active = models.BooleanField(default=True)
 
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["kind", "name"]
@@ -225,7 +225,7 @@ class Subscription(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = tracked_history()
     objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
@@ -277,7 +277,7 @@ class Opportunity(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = tracked_history()
     objects = OpportunityQuerySet.as_manager()
 
     class Meta:
@@ -307,7 +307,7 @@ class Activity(models.Model):
     summary = models.CharField(max_length=300)
     detail = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = tracked_history()
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
@@ -329,7 +329,7 @@ class AccountAlias(models.Model):
     source = models.CharField(max_length=200, blank=True, help_text="Where this alias was seen.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    history = HistoricalRecords()
+    history = tracked_history()
 
     class Meta:
         ordering = ["kind", "value"]

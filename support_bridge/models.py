@@ -11,8 +11,8 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from cloudcore_crm.lib.history import tracked_history
 from customers.models import Account, Contact, Product
 from support_bridge import choices
 from support_bridge.querysets import ChurnAlertQuerySet, TicketQuerySet, WebhookEventQuerySet
@@ -49,7 +49,7 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = tracked_history()
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -132,7 +132,7 @@ class RiskScore(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(excluded_fields=["computed_at"])
+    history = tracked_history(excluded_fields=["computed_at"])
 
     class Meta:
         ordering = ["-score"]
@@ -172,7 +172,7 @@ class ChurnAlert(models.Model):
     note = models.TextField(blank=True, help_text="The owner's note on acknowledging.")
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["notified_at"])
+    history = tracked_history(excluded_fields=["notified_at"])
     objects = ChurnAlertQuerySet.as_manager()
 
     class Meta:

@@ -12,7 +12,14 @@ from customers import ownership, services
 from customers.errors import ConflictError, OwnershipError
 from customers.history import account_changes
 from customers.models import Account, Contact, Subscription
-from tests.factories import AccountFactory, ContactFactory, OpportunityFactory, SubscriptionFactory, product
+from tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    OpportunityFactory,
+    SubscriptionFactory,
+    UserFactory,
+    product,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +249,18 @@ def test_creating_records_writes_history_with_actor_and_reason(personas):
     assert record.history_type == "+"
     assert record.history_user == personas["customer_relations"]
     assert record.history_change_reason == "Signed up at expo"
+
+
+def test_a_deleted_users_history_rows_stay_and_name_nobody(db):
+    # history_user has no database constraint (cloudcore_crm.lib.history); Django's
+    # on_delete must still clear it, or the rows would point at a user who is gone.
+    leaver = UserFactory(username="leaver", roles=["customer_relations"])
+    account = services.create_account(actor=leaver, reason="Last day", legal_name="Leaver Widgets Pty Ltd")
+
+    leaver.delete()
+
+    record = account.history.get()
+    assert record.history_user_id is None and record.history_change_reason == "Last day"
 
 
 def test_an_update_without_a_reason_is_refused(personas):
