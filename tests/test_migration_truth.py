@@ -156,3 +156,18 @@ def test_the_run_report_counts_each_store_and_keeps_who_ran_it(estate):
 @pytest.mark.django_db
 def test_the_truth_file_is_recognised_as_nothing_and_ignored(estate):
     assert not estate["first"].files.filter(name=TRUTH).exists()
+
+
+@pytest.mark.django_db
+def test_a_file_imported_by_a_run_since_deleted_imports_again_replacing_its_provenance(estate):
+    # The first import of a file COPYs its provenance without looking for rows to replace;
+    # with the earlier runs deleted the file looks new, but its rows are still there.
+    provenance_before = Provenance.objects.count()
+    ImportRun.objects.filter(pk__in=[estate["first"].pk, estate["second"].pk]).delete()
+    assert Provenance.objects.filter(run__isnull=True).count() == provenance_before
+
+    again = run_import(paths=[p for p in estate["dir"].iterdir() if p.is_file()], actor=_steward())
+
+    assert not again.files.exclude(status=FileStatus.IMPORTED).exclude(store="").exists()
+    assert Provenance.objects.count() == provenance_before  # replaced, not added
+    assert Provenance.objects.filter(run=again).exists()

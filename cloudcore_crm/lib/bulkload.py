@@ -10,6 +10,7 @@ field preparation, so both databases store exactly what the ORM would.
     insert_history(contacts, date=now, default_reason="…")  # one '+' history row each
     update(subscriptions, ["annual_value"])           # named fields of existing records
     upsert(Provenance, rows, unique=[…], update=[…])  # rows as dicts of column values
+    insert_rows(Provenance, rows)                     # the same, for rows known to be new
 
 Ids come from the table's own sequence (one `nextval` query per batch), so a record has
 its id before it is copied and its children can point at it. These helpers write rows,
@@ -179,6 +180,21 @@ def _staging_table(table: str, fields: Sequence[models.Field]) -> str:
             )
         )
     return staging
+
+
+def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows (dicts of field attnames to values) that are known to be new, ids left
+    to the database: `upsert` without looking for the rows already there."""
+    rows = list(rows)
+    if not rows:
+        return
+    names = list(rows[0])
+    fields = [model._meta.get_field(name) for name in names]
+    values = ([row[name] for name in names] for row in rows)
+    if connection.vendor == "postgresql":
+        _copy(model._meta.db_table, fields, _prepared(fields, values))
+    else:
+        _executemany_insert(model._meta.db_table, fields, values)
 
 
 def upsert(
@@ -352,7 +368,9 @@ def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[An
         sql.SQL(", ").join(sql.Identifier(f.column) for f in fields),
         sql.SQL(" (FORMAT BINARY)" if types else ""),
     )
-    with connection.cursor() as cursor:
+    # The COPY goes to psycopg's own cursor: its errors are raised as Django's (an
+    # IntegrityError, say), as the ORM's would be.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         if types:
             cursor.cursor.adapters.register_dumper(_JsonText, _JsonTextBinaryDumper)
         with cursor.cursor.copy(statement) as copy:
