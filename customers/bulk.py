@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -76,11 +76,29 @@ def _validate(instance: models.Model, names: Iterable[str]) -> None:
         if model_field.blank and raw_value in model_field.empty_values:
             continue
         try:
-            setattr(instance, model_field.attname, model_field.clean(raw_value, instance))
+            setattr(instance, model_field.attname, _cleaned(model_field, raw_value, instance))
         except ValidationError as error:
             errors[model_field.name] = error.error_list
     if errors:
         raise ValidationError(errors)
+
+
+def _cleaned(model_field: models.Field, value: Any, instance: models.Model) -> Any:
+    """`Field.clean`, remembered per field and value where the result depends on the value
+    alone: an import repeats values (a status, a segment, a term) thousands of times.
+    A value that fails is not remembered, so its error is raised afresh each time."""
+    if type(model_field).validate is not models.Field.validate:
+        return model_field.clean(value, instance)
+    try:
+        return _cleaned_value(model_field, type(value), value)
+    except TypeError:  # unhashable (a list for a JSON field): not remembered
+        return model_field.clean(value, instance)
+
+
+@lru_cache(maxsize=65_536)
+def _cleaned_value(model_field: models.Field, kind: type, value: Any) -> Any:
+    # `kind` keeps 1, 1.0 and True apart: they are equal as keys.
+    return model_field.clean(value, None)
 
 
 @cache

@@ -92,6 +92,19 @@ def test_bad_values_are_refused_field_by_field(personas):
     assert "seats" in refused.value.message_dict
 
 
+def test_a_bad_value_is_refused_every_time_it_comes_and_a_good_one_passes(personas):
+    # Validation results are remembered per field and value; a failure never is.
+    writer = BulkWriter(personas["data_steward"])
+    for _ in range(2):
+        with pytest.raises(ValidationError) as refused:
+            writer.create(Account(number=0), values={"legal_name": "Web Co", "website": "not a url"}, reason="row 2")
+        assert "website" in refused.value.message_dict
+    for number in (901, 902):
+        account = Account(number=number, code=account_code(number))
+        writer.create(account, values={"legal_name": "Web Co", "website": "https://web.example"}, reason="row 3")
+        assert account.website == "https://web.example"
+
+
 def test_a_record_saved_by_someone_else_meanwhile_stops_the_flush(personas):
     subscription = SubscriptionFactory(seats=5)
     writer = BulkWriter(personas["data_steward"])

@@ -104,6 +104,20 @@ def test_json_fields_round_trip_and_updates_write_a_change_row():
     assert kinds == [("+", ["7 tickets", "CSAT 4.2"]), ("~", ["8 tickets"])]
 
 
+def test_equal_json_values_of_different_types_stay_apart_in_one_batch():
+    # Encoded JSON is remembered per batch; [1] and [True] are equal as Python keys.
+    account = AccountFactory()
+    now = timezone.now()
+    scores = [
+        RiskScore(account=account, score=10, band=RiskBand.LOW, reasons=[1], computed_at=now),
+        RiskScore(account=AccountFactory(), score=10, band=RiskBand.LOW, reasons=[True], computed_at=now),
+        RiskScore(account=AccountFactory(), score=10, band=RiskBand.LOW, reasons=[1], computed_at=now),
+    ]
+    bulkload.insert(scores)
+    stored = [RiskScore.objects.get(pk=s.pk).reasons for s in scores]
+    assert stored == [[1], [True], [1]] and type(stored[1][0]) is bool
+
+
 def test_update_writes_only_the_named_fields_of_the_given_records():
     accounts = [
         AccountFactory(legal_name=f"Client {n} Pty Ltd", industry="other", phone="08 5550 0000") for n in range(3)
