@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -89,16 +89,24 @@ def _cleaned(model_field: models.Field, value: Any, instance: models.Model) -> A
     A value that fails is not remembered, so its error is raised afresh each time."""
     if type(model_field).validate is not models.Field.validate:
         return model_field.clean(value, instance)
+    # By the field's id: a Field's own hash is computed in Python on every lookup.
+    remembered = _CLEANED.setdefault(id(model_field), {})
+    key = (type(value), value)  # the type keeps 1, 1.0 and True apart
     try:
-        return _cleaned_value(model_field, type(value), value)
+        return remembered[key]
+    except KeyError:
+        pass
     except TypeError:  # unhashable (a list for a JSON field): not remembered
         return model_field.clean(value, instance)
+    cleaned = model_field.clean(value, instance)
+    if len(remembered) >= _CLEANED_PER_FIELD:
+        remembered.clear()
+    remembered[key] = cleaned
+    return cleaned
 
 
-@lru_cache(maxsize=65_536)
-def _cleaned_value(model_field: models.Field, kind: type, value: Any) -> Any:
-    # `kind` keeps 1, 1.0 and True apart: they are equal as keys.
-    return model_field.clean(value, None)
+_CLEANED: dict[int, dict[tuple, Any]] = {}  # id(model field) -> {(type, value): cleaned value}
+_CLEANED_PER_FIELD = 20_000
 
 
 @cache

@@ -292,10 +292,16 @@ def _needs_preparing(field: models.Field) -> bool:
 
 
 def _range_checked(field: models.Field) -> bool:
-    """Binary COPY wraps an out-of-range integer silently (2**31 becomes 0) where text
-    COPY refuses it, so integers are checked here, except ids: a primary key or foreign
+    """Binary COPY wraps an out-of-range smallint or integer silently (2**31 becomes 0)
+    where text COPY refuses it, so those are checked here. Not bigints (psycopg refuses
+    what does not fit), nor ids: a primary key, its copy in a history row, or a foreign
     key holds a value of an integer column the database issued."""
-    return isinstance(field, models.IntegerField) and not field.primary_key
+    if not isinstance(field, models.IntegerField) or isinstance(field, models.BigIntegerField):
+        return False
+    if field.primary_key:
+        return False
+    recorded = getattr(field.model, "instance_type", None)  # a simple-history model's record
+    return not (recorded is not None and field.name == recorded._meta.pk.name)
 
 
 def _preparer(field: models.Field) -> Callable[[Any], Any]:
