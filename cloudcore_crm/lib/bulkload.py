@@ -80,9 +80,10 @@ def insert(instances: Sequence[models.Model]) -> None:
         _copy(meta.db_table, fields, _values(fields, instances))
     else:
         model._default_manager.bulk_create(instances, batch_size=BATCH // 10)
+    alias = connection.alias  # read through Django's connection proxy once, not per record
     for instance in instances:
         instance._state.adding = False
-        instance._state.db = connection.alias
+        instance._state.db = alias
 
 
 def insert_history(

@@ -295,6 +295,7 @@ class Importer(ABC):
         self._conflicts: dict[tuple, dict] = {}
         self._holds: dict[tuple[int, str], list[dict]] = {}  # (row, name) -> candidates
         self._names: dict[str, object] = {}  # client names this file used (see client_named)
+        self._name_keys: dict[str, str] = {}  # each spelling's normalised name
 
     @classmethod
     def recognises(cls, headers: list[object]) -> Fit:
@@ -370,7 +371,9 @@ class Importer(ABC):
         """The account a client name in this file means. The first row of a name that fits
         several accounts is held for review; the file's later rows naming it are rejected
         with a pointer to that row, rather than as unknown."""
-        key = normalise_name(name)
+        key = self._name_keys.get(name)
+        if key is None:  # a spelling typed on many rows is normalised once (Xero: 90,000 lines)
+            key = self._name_keys[name] = normalise_name(name)
         found = self._names.get(key, _UNSEEN)
         if found is _UNSEEN:
             try:
