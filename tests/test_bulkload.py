@@ -112,10 +112,13 @@ def test_equal_json_values_of_different_types_stay_apart_in_one_batch():
         RiskScore(account=account, score=10, band=RiskBand.LOW, reasons=[1], computed_at=now),
         RiskScore(account=AccountFactory(), score=10, band=RiskBand.LOW, reasons=[True], computed_at=now),
         RiskScore(account=AccountFactory(), score=10, band=RiskBand.LOW, reasons=[1], computed_at=now),
+        # Lists of ints are written as text directly: negative, big and empty ones too.
+        RiskScore(account=AccountFactory(), score=10, band=RiskBand.LOW, reasons=[-3, 2**40, 0], computed_at=now),
+        RiskScore(account=AccountFactory(), score=10, band=RiskBand.LOW, reasons=[], computed_at=now),
     ]
     bulkload.insert(scores)
     stored = [RiskScore.objects.get(pk=s.pk).reasons for s in scores]
-    assert stored == [[1], [True], [1]] and type(stored[1][0]) is bool
+    assert stored == [[1], [True], [1], [-3, 2**40, 0], []] and type(stored[1][0]) is bool
 
 
 def test_update_writes_only_the_named_fields_of_the_given_records():
