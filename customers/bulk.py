@@ -90,7 +90,9 @@ def _cleaned(model_field: models.Field, value: Any, instance: models.Model) -> A
     if type(model_field).validate is not models.Field.validate:
         return model_field.clean(value, instance)
     # By the field's id: a Field's own hash is computed in Python on every lookup.
-    remembered = _CLEANED.setdefault(id(model_field), {})
+    remembered = _CLEANED.get(id(model_field))
+    if remembered is None:  # not setdefault: that builds a new dict on every call
+        remembered = _CLEANED[id(model_field)] = {}
     key = (type(value), value)  # the type keeps 1, 1.0 and True apart
     try:
         return remembered[key]
