@@ -19,10 +19,11 @@ from customers.demo import ensure_demo_users
 from customers.errors import OwnershipError
 from customers.models import Account, AccountAlias, Opportunity, Subscription
 from migration.choices import FileStatus, Store
-from migration.importers.base import RunContext
+from migration.importers.base import Importer, RunContext
 from migration.legacy_estate import write_estate
 from migration.models import ImportConflict, Provenance
 from migration.parsing import CellError, parse_date, parse_money, parse_state
+from migration.readers import FORMULA_WITHOUT_VALUE
 from migration.services import run_import
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -397,3 +398,30 @@ def test_a_run_frees_its_caches_without_the_cycle_collector(tmp_path, steward, m
 
     assert run.report["reviews"] == 1  # the calendar's name was held: the case that made the cycle
     assert contexts and alive == []
+
+
+@pytest.mark.parametrize(
+    ("values", "blank"),
+    [
+        ({"name": "  ", "deal": None, "stage": "\t", "value": ""}, True),
+        ({"name": None, "deal": FORMULA_WITHOUT_VALUE}, True),
+        ({"name": None, "value": 0}, False),  # a zero is a value
+        ({"name": " x ", "value": None}, False),
+        ({"when": dt.datetime(2026, 7, 1)}, False),
+    ],
+)
+def test_a_row_is_blank_when_every_column_read_is_empty_or_whitespace(values, blank):
+    assert Importer.is_blank(values) is blank
+
+
+def test_a_row_holding_only_a_zero_is_rejected_not_skipped(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Rep: Chloe Bennett"])
+    ws.append(["Client", "Opportunity", "Stage", "Value"])
+    ws.append(["Good Client Pty Ltd", "DataVault upsell", "Proposal", "5000"])
+    ws.append([None, None, None, 0])
+    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    assert run.report["stores"]["d3"] == {"created": 1, "rejected": 1}

@@ -344,9 +344,17 @@ class Importer(ABC):
         write()
         self.report.write_seconds += time.perf_counter() - started
 
-    def is_blank(self, values: dict[str, object]) -> bool:
+    @staticmethod
+    def is_blank(values: dict[str, object]) -> bool:
         """A row with nothing to import (a spacer, a totals line) is skipped, not rejected."""
-        return not any(clean_text(v) for v in values.values() if v is not FORMULA_WITHOUT_VALUE)
+        for value in values.values():
+            if value is None or value is FORMULA_WITHOUT_VALUE:
+                continue
+            # Text is blank when it is all whitespace (what clean_text strips): tested without
+            # building the cleaned copy, since every row of every file comes through here.
+            if (value and not value.isspace()) if type(value) is str else clean_text(value):
+                return False
+        return True
 
     def prepare(self, table: Table) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook before the rows (e.g. read the rep's name from a title cell)."""
