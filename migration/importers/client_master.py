@@ -103,7 +103,8 @@ class ClientMasterImporter(Importer):
     store = Store.CLIENT_MASTER
     header_map = HEADERS
 
-    def is_blank(self, values: dict[str, object]) -> bool:
+    @staticmethod
+    def is_blank(values: dict[str, object]) -> bool:
         # A totals or notes line: no client code and no client name.
         return not clean_text(values.get("name")) and not clean_text(values.get("code"))
 
