@@ -321,6 +321,18 @@ def test_a_month_without_a_day_is_refused():
         parse_date("Sept 2022")
 
 
+def test_a_remembered_date_or_amount_is_refused_on_every_sighting_and_read_alike_on_every_other():
+    # parse_date and parse_money remember each text's answer; a refusal is never remembered.
+    for _ in range(2):
+        with pytest.raises(CellError, match="not a real date"):
+            parse_date("31/02/2026")
+        with pytest.raises(CellError, match="not an amount"):
+            parse_money("twelve grand")
+        assert parse_date(" 1/7/25 ") == dt.date(2025, 7, 1)
+        assert parse_money("AUD 12k") == Decimal("12000.00")
+    assert parse_date("1/7/25") == parse_date("01/07/2025")
+
+
 @pytest.mark.parametrize(("value", "expected"), [("W.A.", "WA"), ("wa", "WA"), ("Western Australia", "WA"), ("?", "")])
 def test_states_in_their_many_spellings(value, expected):
     assert parse_state(value) == expected
