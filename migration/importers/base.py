@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -289,6 +289,46 @@ def _safe_cell(value: object) -> str:
     return text
 
 
+# What the first stage made of a row (`parsed_rows`): its kind, and the value for
+# `import_row` (or the reason it is rejected). Plain strings, so they survive pickling.
+PARSED, BLANK, SKIPPED, REJECTED = "", "blank", "skipped", "rejected"
+SKIP = SKIPPED  # what `parse_row` returns for a row not to import
+
+
+class ParsedRow(NamedTuple):
+    row: SourceRow
+    kind: str
+    value: object
+    warnings: tuple[str, ...]
+
+
+def parsed_rows(importer: type[Importer], table: Table, file_name: str) -> Iterator[ParsedRow]:
+    """The table's rows through `importer.parse_row`, in order: everything about a row
+    that needs neither the database nor the run (so another process can do it)."""
+    columns = importer.header_map.resolve(table.headers)  # before any row: MissingColumnsError
+    return _parsed(importer, table.rows, columns, file_name)
+
+
+def _parsed(importer: type[Importer], rows: Iterable[SourceRow], columns: dict[str, int], file_name: str):
+    row_dict, is_blank, parse_row = HeaderMap.row_dict, importer.is_blank, importer.parse_row
+    for row in rows:
+        values = row_dict(row.values, columns)
+        if is_blank(values):
+            yield ParsedRow(row, BLANK, None, ())
+            continue
+        warnings: list[str] = []
+        try:
+            Importer._check_formulas(values)
+            value = parse_row(row, values, warnings.append, file_name)
+        except (RowRejected, CellError) as problem:
+            yield ParsedRow(row, REJECTED, str(problem), tuple(warnings))
+            continue
+        if type(value) is str and value == SKIP:
+            yield ParsedRow(row, SKIPPED, None, tuple(warnings))
+        else:
+            yield ParsedRow(row, PARSED, value, tuple(warnings))
+
+
 class Importer(ABC):
     """One legacy store. Subclasses declare `store`, `header_map` and `import_row`."""
 
@@ -317,24 +357,33 @@ class Importer(ABC):
     def _reason_prefix(self) -> str:
         return f"Import run #{self.ctx.run.pk} ({Store(self.store).label})"
 
-    def run(self, table: Table) -> FileReport:
-        columns = self.header_map.resolve(table.headers)
+    def run(self, table: Table, parsed: Iterable[ParsedRow] | None = None) -> FileReport:
+        """Import the table's rows. `parsed`: the same rows already through `parsed_rows`
+        (by a second process, `migration.prefetch`), which the table then does not hold."""
         self.report.headers = list(table.headers)
         self.prepare(table)
-        for row in table.rows:
-            values = HeaderMap.row_dict(row.values, columns)
-            if self.is_blank(values):
+        if parsed is None:
+            parsed = parsed_rows(type(self), table, self.file_name)
+        for row, kind, value, warnings in parsed:
+            if warnings:
+                self.report.warnings.extend(warnings)
+            if kind == BLANK:
                 self.report.counts["skipped"] += 1
                 continue
-            try:
-                self._check_formulas(values)
-                action = self.import_row(row, values)
-            except (RowRejected, CellError) as problem:
-                self.report.rejected.append((row.number, row.values, str(problem)))
+            if kind == REJECTED:
+                self.report.rejected.append((row.number, row.values, value))
                 action = "rejected"
-            except HeldForReview as held:
-                self.hold(row, held)
-                action = "held for review"
+            elif kind == SKIPPED:
+                action = "skipped"
+            else:
+                try:
+                    action = self.import_row(row, value)
+                except (RowRejected, CellError) as problem:
+                    self.report.rejected.append((row.number, row.values, str(problem)))
+                    action = "rejected"
+                except HeldForReview as held:
+                    self.hold(row, held)
+                    action = "held for review"
             self.report.counts[action] += 1
             self.ctx.progress(1)
             if row.number % 500 == 0 and self.ctx.writer.pending >= FLUSH_AT:
@@ -370,9 +419,22 @@ class Importer(ABC):
     def finish(self) -> None:  # noqa: B027 - an optional hook, empty by default
         """Hook after the rows (e.g. write values aggregated over many rows)."""
 
+    # Importers whose `parse_row` reads a row without the database or the run's state; a
+    # second process may parse their files while the run decides earlier ones.
+    parses_apart: ClassVar[bool] = False
+
+    @classmethod
+    def parse_row(cls, row: SourceRow, values: dict[str, object], warn: Callable[[str], None], file_name: str):
+        """What `import_row` is given for a row: by default its values by column. An
+        importer that `parses_apart` reads its cells here (dates, amounts, text), raising
+        RowRejected or CellError for a bad cell, or returning SKIP for a row not to import;
+        `warn` notes a warning for the file's report."""
+        return values
+
     @abstractmethod
-    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
-        """Import one row; return what happened to it ("created", "unchanged", ...)."""
+    def import_row(self, row: SourceRow, parsed) -> str:
+        """Import one row, given what `parse_row` made of it; return what happened to it
+        ("created", "unchanged", ...)."""
 
     @staticmethod
     def _check_formulas(values: dict[str, object]) -> None:

@@ -12,7 +12,7 @@ import re
 
 from cloudcore_crm.lib.headers import HeaderMap
 from migration.choices import Store
-from migration.importers.base import Importer, RowRejected
+from migration.importers.base import SKIP, Importer, RowRejected
 from migration.parsing import clean_text, parse_date
 from migration.readers import SourceRow
 
@@ -39,16 +39,22 @@ class OutlookCalendarImporter(Importer):
         self.seen: set[int] = set()
         self.accounts: set[int] = set()
 
-    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
-        subject = clean_text(values.get("subject"))
-        match = SUBJECT.match(subject)
+    parses_apart = True
+
+    @classmethod
+    def parse_row(cls, row, values, warn, file_name):
+        match = SUBJECT.match(clean_text(values.get("subject")))
         if not match:
-            return "skipped"  # other appointments share the calendar
+            return SKIP  # other appointments share the calendar
         day = parse_date(values.get("start"))
         if day is None:
             raise RowRejected("no Start Date")
-        account = self.client_named(match["client"])
-        product = self.ctx.product(match["product"])
+        return match["client"], match["product"], day
+
+    def import_row(self, row: SourceRow, parsed: tuple) -> str:
+        client, product_text, day = parsed
+        account = self.client_named(client)
+        product = self.ctx.product(product_text)
         subscription = self.ctx.live_subscription(account, product)
         if subscription is None:
             raise RowRejected(f"{account.code} has no live {product.name} subscription in the client master")

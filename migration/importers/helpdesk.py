@@ -169,14 +169,17 @@ class HelpdeskExportImporter(_TicketImporter):
         self.rows: list[_ExportRow] = []
         self.first_row: dict[str, int] = {}
 
-    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
+    parses_apart = True
+
+    @classmethod
+    def parse_row(cls, row, values, warn, file_name) -> TicketData:
         try:
             # The support bridge's row validation (its import form's), without a form per row.
-            data = ticket_from_row(
-                values, source=TicketSource.FRESHDESK, provenance=f"{self.file_name} row {row.number}"
-            )
+            return ticket_from_row(values, source=TicketSource.FRESHDESK, provenance=f"{file_name} row {row.number}")
         except ValidationError as error:
             raise RowRejected(" ".join(error.messages)) from None
+
+    def import_row(self, row: SourceRow, data: TicketData) -> str:
         first = self.first_row.setdefault(data.external_id, row.number)
         if first != row.number:
             raise RowRejected(f"ticket {data.external_id} is also on row {first}")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.matching import normalise_name
 from migration.choices import Store
-from migration.importers.base import Importer, RowRejected
+from migration.importers.base import SKIP, Importer, RowRejected
 from migration.parsing import clean_text, parse_date, parse_money
 from migration.readers import SourceRow
 
@@ -47,13 +47,16 @@ class XeroInvoicesImporter(Importer):
     def prepare(self, table) -> None:
         self.lines: list[tuple[object, object, dt.date, Decimal, SourceRow]] = []
 
-    def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
+    parses_apart = True
+
+    @classmethod
+    def parse_row(cls, row, values, warn, file_name):
         kind = clean_text(values.get("type")).lower()
         status = clean_text(values.get("status")).lower()
         if kind not in SALES_TYPES:
-            return "skipped"  # bills and overpayments are not contract revenue
+            return SKIP  # bills and overpayments are not contract revenue
         if status in NOT_COUNTED:
-            return "skipped"
+            return SKIP
         name = clean_text(values.get("name"))
         if not name:
             raise RowRejected("no ContactName")
@@ -63,14 +66,17 @@ class XeroInvoicesImporter(Importer):
         amount = parse_money(values.get("amount"))
         if amount is None:
             raise RowRejected("no LineAmount")
-        product_text = clean_text(values.get("item")) or clean_text(values.get("description"))
-        try:
-            product = self.ctx.product(product_text)
-        except RowRejected:
-            product = self.ctx.product(clean_text(values.get("description")))
-        account = self.client_named(name)
         if kind in CREDIT_TYPES:
             amount = -abs(amount)
+        return name, day, amount, clean_text(values.get("item")), clean_text(values.get("description"))
+
+    def import_row(self, row: SourceRow, parsed: tuple) -> str:
+        name, day, amount, item, description = parsed
+        try:
+            product = self.ctx.product(item or description)
+        except RowRejected:
+            product = self.ctx.product(description)
+        account = self.client_named(name)
         self.lines.append((account, product, day, amount, row))
         return "read"
 
