@@ -192,6 +192,9 @@ DEMO_PASSWORD = "cloudcore-demo"
 CUSTOMER_LIST_PAGE_SIZE = env_int("CUSTOMER_LIST_PAGE_SIZE", 50)
 # Uploaded legacy files wait here between a dry run and its confirmation.
 IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", str(BASE_DIR / "var" / "imports"))
+# CSV exports after the first file, together at least this big, are parsed by a second
+# process while the run decides the files before them (migration/prefetch.py); 0 turns it off.
+MIGRATION_PARSE_APART_BYTES = env_int("MIGRATION_PARSE_APART_BYTES", 8 * 1024 * 1024)
 
 # --- Support bridge (helpdesk integration, churn risk) ---------------------------------
 # Webhook signing secrets, comma-separated: during a rotation both old and new are accepted.

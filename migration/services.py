@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from migration.importers.helpdesk import HelpdeskExportImporter, TriageSheetImpo
 from migration.importers.pipeline import PipelineImporter
 from migration.importers.xero import XeroInvoicesImporter
 from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
+from migration.prefetch import Prefetch
 from migration.readers import FileRefused, LoadedSheets, Table, csv_table, sniff_kind, xlsx_tables
 
 logger = logging.getLogger(__name__)
@@ -133,7 +135,7 @@ def run_import(
     outcomes: list[tuple[Recognised, FileReport | None, str, str]] = []
     try:
         # The collector resumes after the commit and its tasks: one full collection per run.
-        with _without_cycle_collection(), transaction.atomic():
+        with Prefetch.start(_parse_apart(recognised)) as prefetch, _without_cycle_collection(), transaction.atomic():
             context = RunContext.build(run, actor)
             context.progress = progress.add
             for item in recognised:
@@ -143,7 +145,7 @@ def run_import(
                 try:
                     started = time.perf_counter()
                     with transaction.atomic():
-                        report = _import_file(item, context, loaded)
+                        report = _import_file(item, context, loaded, prefetch)
                     report.seconds = time.perf_counter() - started
                     status = FileStatus.PREVIEWED if dry_run else FileStatus.IMPORTED
                     outcomes.append((item, report, status, ""))
@@ -206,8 +208,24 @@ def _rescore_after_commit(account_ids: list[int]) -> None:
     transaction.on_commit(lambda: tasks.recompute_accounts_risk.delay(account_ids))
 
 
-def _import_file(item: Recognised, context: RunContext, loaded: LoadedSheets) -> FileReport:
+def _parse_apart(recognised: list[Recognised]) -> list[tuple[Path, str]]:
+    """The files a second process parses while the run decides the ones before them: the
+    big CSV exports after the first file, when they are big enough to repay starting it
+    (about a second of the other core)."""
+    wanted = [r for r in recognised if r.store is not None]
+    jobs = [(r.path, r.store) for r in wanted[1:] if IMPORTERS[r.store].parses_apart and sniff_kind(r.path) == "csv"]
+    limit = settings.MIGRATION_PARSE_APART_BYTES
+    if not limit or os.name != "posix" or sum(path.stat().st_size for path, _ in jobs) < limit:
+        return []
+    return jobs
+
+
+def _import_file(item: Recognised, context: RunContext, loaded: LoadedSheets, prefetch: Prefetch) -> FileReport:
     importer_class = IMPORTERS[item.store]
+    found = prefetch.take(item.path)
+    if found is not None:
+        table, parsed = found
+        return importer_class(context, item.path.name).run(table, parsed)
     report: FileReport | None = None
     for table in _tables(item.path, [importer_class], loaded):
         if importer_class.recognises(table.headers).required < 1.0:

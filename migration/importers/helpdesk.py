@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from operator import attrgetter
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
@@ -153,6 +154,9 @@ class _TicketImporter(Importer):
 # --- The helpdesk export -------------------------------------------------------------------
 
 
+_TICKET_FIELDS = attrgetter(*(f.name for f in fields(TicketData)))  # its values, in `TicketData(*values)` order
+
+
 @dataclass
 class _ExportRow:
     row: SourceRow
@@ -172,14 +176,17 @@ class HelpdeskExportImporter(_TicketImporter):
     parses_apart = True
 
     @classmethod
-    def parse_row(cls, row, values, warn, file_name) -> TicketData:
+    def parse_row(cls, row, values, warn, file_name) -> tuple:
         try:
             # The support bridge's row validation (its import form's), without a form per row.
-            return ticket_from_row(values, source=TicketSource.FRESHDESK, provenance=f"{file_name} row {row.number}")
+            data = ticket_from_row(values, source=TicketSource.FRESHDESK, provenance=f"{file_name} row {row.number}")
         except ValidationError as error:
             raise RowRejected(" ".join(error.messages)) from None
+        # As a tuple: a second process's rows unpickle four times faster than dataclasses.
+        return _TICKET_FIELDS(data)
 
-    def import_row(self, row: SourceRow, data: TicketData) -> str:
+    def import_row(self, row: SourceRow, parsed: tuple) -> str:
+        data = TicketData(*parsed)
         first = self.first_row.setdefault(data.external_id, row.number)
         if first != row.number:
             raise RowRejected(f"ticket {data.external_id} is also on row {first}")
