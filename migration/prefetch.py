@@ -92,15 +92,18 @@ class Prefetch:
         self.close()
 
     def close(self) -> None:
+        self._stop()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+
+    def _stop(self) -> None:
         if self._process is not None:
             if self._process.poll() is None:
                 self._process.kill()
             self._process.wait()
             self._process.stdout.close()
             self._process = None
-        if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
 
     def take(self, path: Path):
         """The file's table (its headers) and its parsed rows, once the second process
@@ -125,7 +128,7 @@ class Prefetch:
                     logger.error("The second process parsing the exports is stuck; the run reads them itself")
                 elif self._process.wait() != 0:
                     logger.error("The second process parsing the exports failed; the run reads them itself")
-                self.close()
+                self._stop()  # the files it finished stay readable until the run closes
                 return False
             self._pending += chunk
             *lines, self._pending = self._pending.split(b"\n")
