@@ -13,7 +13,7 @@ same order, and a file refused part-way is refused at the same row (the run's tr
 for it rolls back as before). If the second process cannot start, fails or is killed, the
 run reads the rest of the files itself.
 
-    with Prefetch.start(recognised) as prefetch:
+    with Prefetch.start([(path, store), ...]) as prefetch:
         found = prefetch.take(path)   # None: read the file as usual
         if found:
             table, parsed = found     # `Importer.run(table, parsed)`
@@ -158,8 +158,8 @@ def _rows(handle, sheet: str) -> Iterator:
                 return
             if kind == "refused":
                 raise FileRefused(payload)
-            for number, cells, parsed_kind, value, warnings in payload:
-                yield ParsedRow(PrefetchedRow(sheet, number, cells), parsed_kind, value, warnings)
+            for number, cells, parsed_kind, value in payload:
+                yield ParsedRow(PrefetchedRow(sheet, number, cells), parsed_kind, value)
     finally:
         handle.close()
 
@@ -215,9 +215,9 @@ def _parse_file(path: Path, store: str, out) -> None:
     dump(("table", table.sheet, table.header_row, table.headers))
     batch = []
     try:
-        for row, kind, value, warnings in rows:
+        for row, kind, value in rows:
             cells = pickle.dumps(row.values, protocol=pickle.HIGHEST_PROTOCOL)
-            batch.append((row.number, cells, kind, value, warnings))
+            batch.append((row.number, cells, kind, value))
             if len(batch) >= BATCH:
                 dump(("rows", batch))
                 batch = []

@@ -342,15 +342,20 @@ def test_the_groups_exist_for_import_roles(db):
     assert Group.objects.filter(name="data_steward").exists()
 
 
-def test_a_deal_typed_twice_in_one_workbook_imports_once_and_stays_unchanged(tmp_path, steward):
-    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+def _chloes_pipeline(folder: Path, second_row: list) -> None:
+    """Chloe's pipeline workbook: one deal for Good Client, then `second_row`."""
     wb = Workbook()
     ws = wb.active
     ws.append(["Rep: Chloe Bennett"])
     ws.append(["Client", "Opportunity", "Stage", "Value"])
     ws.append(["Good Client Pty Ltd", "DataVault upsell", "Proposal", "5000"])
-    ws.append(["Good Client", "DataVault upsell", "Qualified", "4000"])
-    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+    ws.append(second_row)
+    wb.save(folder / "Pipeline - Chloe Bennett.xlsx")
+
+
+def test_a_deal_typed_twice_in_one_workbook_imports_once_and_stays_unchanged(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    _chloes_pipeline(tmp_path, ["Good Client", "DataVault upsell", "Qualified", "4000"])
     first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
     second = run_import(paths=list(tmp_path.iterdir()), actor=steward)
     assert first.report["stores"]["d3"] == {"created": 1, "skipped": 1}
@@ -428,12 +433,6 @@ def test_a_row_is_blank_when_every_column_read_is_empty_or_whitespace(values, bl
 
 def test_a_row_holding_only_a_zero_is_rejected_not_skipped(tmp_path, steward):
     _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["Rep: Chloe Bennett"])
-    ws.append(["Client", "Opportunity", "Stage", "Value"])
-    ws.append(["Good Client Pty Ltd", "DataVault upsell", "Proposal", "5000"])
-    ws.append([None, None, None, 0])
-    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+    _chloes_pipeline(tmp_path, [None, None, None, 0])
     run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
     assert run.report["stores"]["d3"] == {"created": 1, "rejected": 1}

@@ -291,15 +291,14 @@ def _safe_cell(value: object) -> str:
 
 # What the first stage made of a row (`parsed_rows`): its kind, and the value for
 # `import_row` (or the reason it is rejected). Plain strings, so they survive pickling.
-PARSED, BLANK, SKIPPED, REJECTED = "", "blank", "skipped", "rejected"
-SKIP = SKIPPED  # what `parse_row` returns for a row not to import
+# `parse_row` returns SKIP for a row not to import.
+PARSED, BLANK, SKIP, REJECTED = "", "blank", "skipped", "rejected"
 
 
 class ParsedRow(NamedTuple):
     row: SourceRow
     kind: str
     value: object
-    warnings: tuple[str, ...]
 
 
 def parsed_rows(importer: type[Importer], table: Table, file_name: str) -> Iterator[ParsedRow]:
@@ -314,19 +313,18 @@ def _parsed(importer: type[Importer], rows: Iterable[SourceRow], columns: dict[s
     for row in rows:
         values = row_dict(row.values, columns)
         if is_blank(values):
-            yield ParsedRow(row, BLANK, None, ())
+            yield ParsedRow(row, BLANK, None)
             continue
-        warnings: list[str] = []
         try:
             Importer._check_formulas(values)
-            value = parse_row(row, values, warnings.append, file_name)
+            value = parse_row(row, values, file_name)
         except (RowRejected, CellError) as problem:
-            yield ParsedRow(row, REJECTED, str(problem), tuple(warnings))
+            yield ParsedRow(row, REJECTED, str(problem))
             continue
         if type(value) is str and value == SKIP:
-            yield ParsedRow(row, SKIPPED, None, tuple(warnings))
+            yield ParsedRow(row, SKIP, None)
         else:
-            yield ParsedRow(row, PARSED, value, tuple(warnings))
+            yield ParsedRow(row, PARSED, value)
 
 
 class Importer(ABC):
@@ -364,16 +362,14 @@ class Importer(ABC):
         self.prepare(table)
         if parsed is None:
             parsed = parsed_rows(type(self), table, self.file_name)
-        for row, kind, value, warnings in parsed:
-            if warnings:
-                self.report.warnings.extend(warnings)
+        for row, kind, value in parsed:
             if kind == BLANK:
                 self.report.counts["skipped"] += 1
                 continue
             if kind == REJECTED:
                 self.report.rejected.append((row.number, row.values, value))
                 action = "rejected"
-            elif kind == SKIPPED:
+            elif kind == SKIP:
                 action = "skipped"
             else:
                 try:
@@ -424,11 +420,11 @@ class Importer(ABC):
     parses_apart: ClassVar[bool] = False
 
     @classmethod
-    def parse_row(cls, row: SourceRow, values: dict[str, object], warn: Callable[[str], None], file_name: str):
+    def parse_row(cls, row: SourceRow, values: dict[str, object], file_name: str):
         """What `import_row` is given for a row: by default its values by column. An
         importer that `parses_apart` reads its cells here (dates, amounts, text), raising
-        RowRejected or CellError for a bad cell, or returning SKIP for a row not to import;
-        `warn` notes a warning for the file's report."""
+        RowRejected or CellError for a bad cell, or returning SKIP for a row not to import.
+        (It has no report to warn in: a warning belongs in `import_row`.)"""
         return values
 
     @abstractmethod

@@ -42,7 +42,7 @@ class OutlookCalendarImporter(Importer):
     parses_apart = True
 
     @classmethod
-    def parse_row(cls, row, values, warn, file_name):
+    def parse_row(cls, row, values, file_name):
         match = SUBJECT.match(clean_text(values.get("subject")))
         if not match:
             return SKIP  # other appointments share the calendar

@@ -176,7 +176,7 @@ class HelpdeskExportImporter(_TicketImporter):
     parses_apart = True
 
     @classmethod
-    def parse_row(cls, row, values, warn, file_name) -> tuple:
+    def parse_row(cls, row, values, file_name) -> tuple:
         try:
             # The support bridge's row validation (its import form's), without a form per row.
             data = ticket_from_row(values, source=TicketSource.FRESHDESK, provenance=f"{file_name} row {row.number}")

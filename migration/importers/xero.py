@@ -50,7 +50,7 @@ class XeroInvoicesImporter(Importer):
     parses_apart = True
 
     @classmethod
-    def parse_row(cls, row, values, warn, file_name):
+    def parse_row(cls, row, values, file_name):
         kind = clean_text(values.get("type")).lower()
         status = clean_text(values.get("status")).lower()
         if kind not in SALES_TYPES:
