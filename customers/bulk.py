@@ -71,28 +71,25 @@ def _validate(instance: models.Model, names: Iterable[str]) -> None:
     (relations are model instances already, and the database checks the table
     constraints at the flush)."""
     errors = {}
-    for model_field in _validated_fields(type(instance), frozenset(names)):
-        raw_value = getattr(instance, model_field.attname)
-        if model_field.blank and raw_value in model_field.empty_values:
+    for model_field, attname, blank, empty_values, remembered in _validated_fields(type(instance), tuple(names)):
+        raw_value = getattr(instance, attname)
+        if blank and raw_value in empty_values:
             continue
         try:
-            setattr(instance, model_field.attname, _cleaned(model_field, raw_value, instance))
+            setattr(instance, attname, _cleaned(model_field, raw_value, instance, remembered))
         except ValidationError as error:
             errors[model_field.name] = error.error_list
     if errors:
         raise ValidationError(errors)
 
 
-def _cleaned(model_field: models.Field, value: Any, instance: models.Model) -> Any:
+def _cleaned(model_field: models.Field, value: Any, instance: models.Model, remembered: dict | None) -> Any:
     """`Field.clean`, remembered per field and value where the result depends on the value
-    alone: an import repeats values (a status, a segment, a term) thousands of times.
-    A value that fails is not remembered, so its error is raised afresh each time."""
-    if type(model_field).validate is not models.Field.validate:
+    alone (`remembered` is None where it does not): an import repeats values (a status,
+    a segment, a term) thousands of times. A value that fails is not remembered, so its
+    error is raised afresh each time."""
+    if remembered is None:
         return model_field.clean(value, instance)
-    # By the field's id: a Field's own hash is computed in Python on every lookup.
-    remembered = _CLEANED.get(id(model_field))
-    if remembered is None:  # not setdefault: that builds a new dict on every call
-        remembered = _CLEANED[id(model_field)] = {}
     key = (type(value), value)  # the type keeps 1, 1.0 and True apart
     try:
         return remembered[key]
@@ -107,13 +104,22 @@ def _cleaned(model_field: models.Field, value: Any, instance: models.Model) -> A
     return cleaned
 
 
-_CLEANED: dict[int, dict[tuple, Any]] = {}  # id(model field) -> {(type, value): cleaned value}
+_CLEANED: dict[models.Field, dict[tuple, Any]] = {}  # model field -> {(type, value): cleaned value}
 _CLEANED_PER_FIELD = 20_000
 
 
-@cache
-def _validated_fields(model: type[models.Model], names: frozenset[str]) -> list[models.Field]:
-    return [f for f in model._meta.fields if f.name in names and not f.is_relation and not f.generated]
+@cache  # by the names in the order given: a writer passes the same few orders again and again
+def _validated_fields(model: type[models.Model], names: tuple[str, ...]) -> list[tuple]:
+    """(field, attname, blank, empty values, its remembered cleanings or None) for each
+    named field that `_validate` cleans."""
+    wanted = set(names)
+    validated = []
+    for f in model._meta.fields:
+        if f.name in wanted and not f.is_relation and not f.generated:
+            # A field whose `validate` is its own may read the instance: never remembered.
+            remembered = _CLEANED.setdefault(f, {}) if type(f).validate is models.Field.validate else None
+            validated.append((f, f.attname, f.blank, f.empty_values, remembered))
+    return validated
 
 
 class BulkWriter:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 from django.db.models import Q
@@ -296,9 +297,16 @@ def _block_keys(record: MatchRecord) -> set[str]:
         keys.add("tel:" + record.phone)
     keys.update("dom:" + domain for domain in record.domains)
     for form in record.names:
-        keys.update("nm:" + variant for variant in _deletions(form.key))
-        keys.add("ws:" + " ".join(sorted(form.key.split())))  # word order ignored
+        keys.update(_name_block_keys(form.key))
     return keys
+
+
+@lru_cache(maxsize=65_536)  # an import looks a new client up, then indexes it: the same keys twice
+def _name_block_keys(key: str) -> tuple[str, ...]:
+    return (
+        *("nm:" + variant for variant in _deletions(key)),
+        "ws:" + " ".join(sorted(key.split())),
+    )  # word order ignored
 
 
 def _word_keys(record: MatchRecord) -> set[str]:
