@@ -8,7 +8,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 
-from cloudcore_crm.bench.imports import _median_run, _print, _Timed
+from cloudcore_crm.bench.imports import _median_run, _print, _Timed, forget_remembered_values
+from customers import bulk
+from customers.dedupe import _name_block_keys
+from customers.matching import name_key
+from customers.validators import _checksum_holds
+from migration.parsing import _date_from_text, _money_from_text
 
 
 @pytest.mark.django_db
@@ -51,3 +56,14 @@ def test_bench_import_keeps_an_estate_for_the_next_run_when_given_a_folder(tmp_p
     assert "estate generated in" in first.getvalue() and (estate / "truth.json").exists()
     assert "estate reused from" in second.getvalue()
     assert "tasks queued after commit" in second.getvalue()
+
+
+@pytest.mark.django_db
+def test_each_timed_import_starts_without_the_answers_an_earlier_import_remembered():
+    call_command("bench", "import", "--clients", "8", "--in-place", stdout=StringIO())
+    memos = (name_key, _checksum_holds, _name_block_keys, _date_from_text, _money_from_text)
+    assert all(memo.cache_info().currsize for memo in memos)
+    assert any(bulk._CLEANED.values())
+    forget_remembered_values()
+    assert not any(memo.cache_info().currsize for memo in memos)
+    assert not any(bulk._CLEANED.values())
