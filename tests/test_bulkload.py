@@ -162,3 +162,25 @@ def test_upsert_replaces_the_row_with_the_same_key_and_adds_the_rest():
     stored = {p.sheet: p for p in Provenance.objects.all()}
     assert set(stored) == {"Clients", "Notes"}
     assert (stored["Clients"].rows, stored["Clients"].fields) == ([4, 9], ["abn"])
+
+
+def test_rows_given_as_values_of_named_columns_are_written_as_their_dicts_would_be():
+    account = AccountFactory()
+    kind = ContentType.objects.get_for_model(Account).pk
+    when = timezone.now()
+    names = ["content_type_id", "object_id", "store", "file", "sheet", "row", "rows", "fields", "recorded_at"]
+    as_dict = dict(zip(names, (kind, account.pk, "d1", "a.xlsx", "Clients", 4, [4, 9], ["abn"], when), strict=True))
+    bulkload.insert_rows(Provenance, [as_dict])
+    bulkload.insert_rows(Provenance, [(kind, account.pk, "d1", "b.xlsx", "Clients", 4, [4, 9], ["abn"], when)], names)
+    bulkload.upsert(
+        Provenance,
+        [(kind, account.pk, "d1", "b.xlsx", "Clients", 5, [5], ["phone"], when)],
+        names=names,
+        unique=["content_type", "object_id", "store", "file", "sheet"],
+        update=["row", "rows", "fields"],
+    )
+
+    stored = {p.file: (p.row, p.rows, p.fields, p.recorded_at) for p in Provenance.objects.all()}
+    assert stored == {"a.xlsx": (4, [4, 9], ["abn"], when), "b.xlsx": (5, [5], ["phone"], when)}
+    bulkload.insert_rows(Provenance, [], names)  # nothing to write: no statement, no error
+    assert Provenance.objects.count() == 2

@@ -183,15 +183,18 @@ def _staging_table(table: str, fields: Sequence[models.Field]) -> str:
     return staging
 
 
-def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> None:
-    """Insert rows (dicts of field attnames to values) that are known to be new, ids left
-    to the database: `upsert` without looking for the rows already there."""
-    rows = list(rows)
-    if not rows:
+def insert_rows(
+    model: type[models.Model],
+    rows: Iterable[dict[str, Any]] | Iterable[Sequence[Any]],
+    names: Sequence[str] | None = None,
+) -> None:
+    """Insert rows (dicts of field attnames to values, or sequences of the values of
+    `names`) that are known to be new, ids left to the database: `upsert` without looking
+    for the rows already there."""
+    names, values = _named_rows(rows, names)
+    if not names:
         return
-    names = list(rows[0])
     fields = [model._meta.get_field(name) for name in names]
-    values = ([row[name] for name in names] for row in rows)
     if connection.vendor == "postgresql":
         _copy(model._meta.db_table, fields, _prepared(fields, values))
     else:
@@ -200,21 +203,21 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> No
 
 def upsert(
     model: type[models.Model],
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[dict[str, Any]] | Iterable[Sequence[Any]],
     *,
     unique: Sequence[str],
     update: Sequence[str],
+    names: Sequence[str] | None = None,
 ) -> None:
-    """Insert rows (dicts of field attnames to values), or update `update` on the row that
-    already holds the same `unique` values. Ids are left to the database."""
-    rows = list(rows)
-    if not rows:
+    """Insert rows (dicts of field attnames to values, or sequences of the values of
+    `names`), or update `update` on the row that already holds the same `unique` values.
+    Ids are left to the database."""
+    names, values = _named_rows(rows, names)
+    if not names:
         return
     meta = model._meta
-    names = list(rows[0])
     fields = [meta.get_field(name) for name in names]
     table = meta.db_table
-    values = ([row[name] for name in names] for row in rows)
     unique_cols = [meta.get_field(n).column for n in unique]
     update_cols = [meta.get_field(n).column for n in update]
     if connection.vendor == "postgresql":
@@ -240,6 +243,18 @@ def upsert(
 
 
 # --- Rows -----------------------------------------------------------------------------------
+
+
+def _named_rows(rows, names: Sequence[str] | None) -> tuple[list[str], list[Sequence[Any]]]:
+    """(column names, rows of values in their order) from dicts, or from sequences of the
+    values of `names` (which spare building a dict per row: provenance writes 150,000)."""
+    rows = list(rows)
+    if not rows:
+        return [], []
+    if names is not None:
+        return list(names), rows
+    names = list(rows[0])
+    return names, [[row[name] for name in names] for row in rows]
 
 
 def _attach_parents(instance: models.Model) -> None:

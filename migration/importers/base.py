@@ -295,6 +295,21 @@ def _safe_cell(value: object) -> str:
 PARSED, BLANK, SKIP, REJECTED = "", "blank", "skipped", "rejected"
 
 
+# The columns of the provenance rows an importer writes, in the order it builds them.
+PROVENANCE_COLUMNS = (
+    "content_type_id",
+    "object_id",
+    "store",
+    "file",
+    "sheet",
+    "row",
+    "rows",
+    "fields",
+    "run_id",
+    "recorded_at",
+)
+
+
 class ParsedRow(NamedTuple):
     row: SourceRow
     kind: str
@@ -482,25 +497,16 @@ class Importer(ABC):
     def _write_provenance(self) -> None:
         # One statement for the file; importing the same file again replaces its rows.
         now = timezone.now()
+        store, file_name, run_id = self.store, self.file_name, self.ctx.run.pk
         content_types = {}
         rows = []
         for record, sheet, numbers, fields in self._provenance.values():
             model = type(record)
-            if model not in content_types:
-                content_types[model] = ContentType.objects.get_for_model(record).pk
+            content_type = content_types.get(model)
+            if content_type is None:
+                content_type = content_types[model] = ContentType.objects.get_for_model(record).pk
             rows.append(
-                {
-                    "content_type_id": content_types[model],
-                    "object_id": record.pk,
-                    "store": self.store,
-                    "file": self.file_name,
-                    "sheet": sheet,
-                    "row": numbers[0],
-                    "rows": numbers,
-                    "fields": sorted(fields),
-                    "run_id": self.ctx.run.pk,
-                    "recorded_at": now,
-                }
+                (content_type, record.pk, store, file_name, sheet, numbers[0], numbers, sorted(fields), run_id, now)
             )
         self._provenance.clear()
         if self._first_import_of_file():
@@ -508,13 +514,14 @@ class Importer(ABC):
             # check per row (1 s of a 10,000-client import).
             try:
                 with transaction.atomic():
-                    bulkload.insert_rows(Provenance, rows)
+                    bulkload.insert_rows(Provenance, rows, names=PROVENANCE_COLUMNS)
                 return
             except IntegrityError:
                 pass  # rows left by a run since deleted: replace them as on any re-import
         bulkload.upsert(
             Provenance,
             rows,
+            names=PROVENANCE_COLUMNS,
             unique=["content_type", "object_id", "store", "file", "sheet"],
             update=["row", "rows", "fields", "run", "recorded_at"],
         )
