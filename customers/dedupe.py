@@ -301,7 +301,7 @@ def _block_keys(record: MatchRecord) -> set[str]:
     return keys
 
 
-@lru_cache(maxsize=65_536)  # an import looks a new client up, then indexes it: the same keys twice
+@lru_cache(maxsize=4096)  # an import looks a new client up, then indexes it at once: the same keys twice
 def _name_block_keys(key: str) -> tuple[str, ...]:
     return (
         *("nm:" + variant for variant in _deletions(key)),
