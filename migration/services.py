@@ -107,6 +107,12 @@ def _close(table: Table) -> None:
         close()
 
 
+def importable(paths) -> list[Path]:
+    """The files of `paths` an import reads, in name order: not the truth file, nor the
+    rejected-rows reports an earlier run wrote beside its inputs."""
+    return [p for p in sorted(paths) if p.name not in IGNORED_FILES and not p.name.endswith(".rejected.csv")]
+
+
 def require_steward(actor: AbstractBaseUser) -> None:
     if not has_role(actor, DATA_STEWARD):
         raise OwnershipError("Only data stewards run imports.", fields=[])
@@ -126,7 +132,7 @@ def run_import(
         run = ImportRun.objects.create(started_by=actor, dry_run=dry_run, only=",".join(sorted(only or ())))
     run.status, run.started_at = RunStatus.RUNNING, timezone.now()
     run.save(update_fields=["status", "started_at"])
-    files = [p for p in sorted(paths) if p.name not in IGNORED_FILES and not p.name.endswith(".rejected.csv")]
+    files = importable(paths)
     loaded: LoadedSheets = {}  # each workbook loaded once, from recognising it to importing it
     recognised = [recognise(p, only, loaded) for p in files]
     order = {store: i for i, store in enumerate(IMPORT_ORDER)}

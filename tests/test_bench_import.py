@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 
-from cloudcore_crm.bench.imports import _median_run, _print, _Timed, forget_remembered_values
+from cloudcore_crm.bench.imports import _median_run, _print, _Timed, bare_parse_seconds, forget_remembered_values
 from customers import bulk
 from customers.dedupe import _name_block_keys
 from customers.matching import name_key
@@ -67,3 +67,11 @@ def test_each_timed_import_starts_without_the_answers_an_earlier_import_remember
     forget_remembered_values()
     assert not any(memo.cache_info().currsize for memo in memos)
     assert not any(bulk._CLEANED.values())
+
+
+@pytest.mark.django_db
+def test_the_floor_parses_only_the_files_the_import_reads(tmp_path):
+    call_command("bench", "import", "--clients", "8", "--estate", str(tmp_path), "--in-place", stdout=StringIO())
+    rows = bare_parse_seconds(tmp_path)[1]
+    (tmp_path / "helpdesk_tickets.csv.rejected.csv").write_text("a,b\n" * 5000)  # an earlier run's report
+    assert bare_parse_seconds(tmp_path)[1] == rows
