@@ -153,7 +153,7 @@ class BulkWriter:
             setattr(instance, name, value)
         if model in DERIVED:
             instance.set_derived_fields()  # so matching sees the normalised name at once
-        ownership.check_write(self.actor, instance, values, reason)  # a steward's override needs the reason
+        ownership.require_write(self.actor, instance, values, reason)  # a steward's override needs the reason
         _validate(instance, values)
         self._creates[model][id(instance)] = _Pending(instance, [reason])
         return instance
@@ -167,7 +167,7 @@ class BulkWriter:
             return False
         if not (reason or "").strip():
             raise OwnershipError("Say why you are making this change.", fields=[])
-        ownership.check_write(self.actor, instance, changed, reason)
+        ownership.require_write(self.actor, instance, changed, reason)
         for name, value in changed.items():
             setattr(instance, name, value)
         if model in DERIVED:

@@ -117,6 +117,23 @@ def test_only_the_owning_roles_can_change_each_field(kind, field, personas):
             assert getattr(instance, field) != SAMPLE_VALUES[(kind, field)], role
 
 
+@pytest.mark.parametrize("reason", ["", "  ", "Client master row 4"])
+def test_require_write_refuses_exactly_what_check_write_refuses(reason, personas):
+    for kind, field in sorted(SAMPLE_VALUES):
+        for role, user in personas.items():
+            instance = _record(kind, personas)
+            try:
+                ownership.check_write(user, instance, [field], reason)
+                refused = None
+            except OwnershipError as error:
+                refused = str(error)
+            try:
+                ownership.require_write(user, instance, [field], reason)
+                assert refused is None, (kind, field, role)
+            except OwnershipError as error:
+                assert str(error) == refused, (kind, field, role)
+
+
 def test_every_owned_field_has_an_ownership_test():
     declared = {
         (kind, field)
