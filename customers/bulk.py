@@ -122,6 +122,12 @@ def _validated_fields(model: type[models.Model], names: tuple[str, ...]) -> list
     return validated
 
 
+@cache  # a refusal raises and is not remembered; an accepted set of names is asked again and again
+def _require_owned_fields(model: type[models.Model], names: tuple[str, ...]) -> None:
+    for name in names:
+        ownership.rule_for(model, name)
+
+
 class BulkWriter:
     """Creates and updates by one actor, written together at `flush`."""
 
@@ -146,8 +152,7 @@ class BulkWriter:
         model = type(instance)
         account = getattr(instance, "account", None) if model is not Account else None
         ownership.check_create(self.actor, model, account=account)
-        for name in values:
-            ownership.rule_for(model, name)  # unknown fields are refused, not silently saved
+        _require_owned_fields(model, tuple(values))  # unknown fields are refused, not silently saved
         values = _normalise_values(model, values)
         for name, value in values.items():
             setattr(instance, name, value)

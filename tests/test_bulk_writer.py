@@ -80,6 +80,17 @@ def test_ownership_is_enforced_before_anything_is_collected(personas):
         steward.update(subscription, {"annual_value": Decimal("5.00")}, reason="")
 
 
+def test_a_field_that_is_no_customer_fact_is_refused_every_time_it_comes(personas):
+    writer = BulkWriter(personas["data_steward"])
+    account = AccountFactory()
+    good = {"first_name": "Ann", "last_name": "Lee"}
+    for _ in range(2):  # the second time too, after the same names were accepted once
+        writer.create(Contact(account=account), values=good, reason="row 1")
+        with pytest.raises(OwnershipError, match="not an editable customer fact"):
+            writer.create(Contact(account=account), values=good | {"version": 7}, reason="row 2")
+    assert writer.pending == 2
+
+
 def test_bad_values_are_refused_field_by_field(personas):
     writer = BulkWriter(personas["data_steward"])
     account = AccountFactory()
