@@ -226,6 +226,10 @@ class BulkWriter:
     @transaction.atomic
     def flush(self) -> None:
         self._now = timezone.now()  # one history time per flush (and no clock read per record)
+        # Every new record's id first: written behind (`bulkload.writing_behind`), the
+        # inserts then queue their COPYs without an id query waiting for the ones before.
+        for model in WRITE_ORDER:
+            bulkload.assign_ids([item.instance for item in self._creates[model].values()])
         for model in WRITE_ORDER:
             self._insert(model, list(self._creates[model].values()))
         for model in WRITE_ORDER:

@@ -22,9 +22,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import Fit, MissingColumnsError
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import services as customer_services
@@ -141,7 +142,13 @@ def run_import(
     outcomes: list[tuple[Recognised, FileReport | None, str, str]] = []
     try:
         # The collector resumes after the commit and its tasks: one full collection per run.
-        with Prefetch.start(_parse_apart(recognised)) as prefetch, _without_cycle_collection(), transaction.atomic():
+        with (
+            Prefetch.start(_parse_apart(recognised)) as prefetch,
+            _without_cycle_collection(),
+            transaction.atomic(),
+            _keys_checked_as_written(),
+            bulkload.writing_behind(),
+        ):
             context = RunContext.build(run, actor)
             context.progress = progress.add
             for item in recognised:
@@ -197,6 +204,28 @@ def _without_cycle_collection():
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def _keys_checked_as_written():
+    """Foreign keys checked as each COPY ends rather than all at the commit.
+
+    Django makes them deferrable, so the commit of a 10,000-client import spent 1.2 s
+    checking 400,000 rows while the run waited. Checked per statement, the checks are
+    part of COPYs the run writes behind (`bulkload.writing_behind`) while it decides
+    the next rows. The import writes parents before children, so nothing it writes
+    needs the check deferred."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    # Back to Django's way for the rest of the transaction (after an error, or in a dry
+    # run, it is rolled back, and the setting with it).
+    if not connection.needs_rollback:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _fresh_context(run: ImportRun, actor, progress: _Progress, old: RunContext) -> RunContext:

@@ -184,3 +184,90 @@ def test_rows_given_as_values_of_named_columns_are_written_as_their_dicts_would_
     assert stored == {"a.xlsx": (4, [4, 9], ["abn"], when), "b.xlsx": (5, [5], ["phone"], when)}
     bulkload.insert_rows(Provenance, [], names)  # nothing to write: no statement, no error
     assert Provenance.objects.count() == 2
+
+
+# --- Writing behind ---------------------------------------------------------------------------
+
+behind_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPYs are written behind on PostgreSQL")
+
+
+def _slow_copies(monkeypatch, seconds=0.3):
+    """Every COPY queued from here waits `seconds` in the writing thread before its data
+    goes out: a statement that did not wait for it would run first and miss its rows."""
+    submit = bulkload._WriteBehind.submit
+
+    def slow_submit(self, statement, chunks):
+        def delayed():
+            import time
+
+            time.sleep(seconds)
+            yield from chunks
+
+        submit(self, statement, None if chunks is None else delayed())
+
+    monkeypatch.setattr(bulkload._WriteBehind, "submit", slow_submit)
+
+
+@behind_only
+def test_a_query_after_copies_written_behind_sees_their_rows(monkeypatch):
+    _slow_copies(monkeypatch)
+    accounts = [Account(number=n, code=account_code(n), legal_name=f"Behind Client {n}") for n in (811, 812)]
+    with bulkload.writing_behind():
+        bulkload.insert(accounts)
+        bulkload.insert_history(accounts, date=timezone.now(), default_reason="written behind")
+        assert connection._write_behind is not None
+        # Savepoints queue in their place among the COPYs rather than waiting for them.
+        with transaction.atomic():
+            bulkload.insert([Contact(account=accounts[0], first_name="Bo", last_name="Hind")])
+        assert Account.objects.filter(number__in=[811, 812]).count() == 2
+        assert Contact.objects.filter(account=accounts[0], last_name="Hind").exists()
+        assert Account.history.filter(number=811, history_change_reason="written behind").exists()
+    assert connection._write_behind is None
+
+
+@behind_only
+def test_an_error_in_a_copy_written_behind_is_raised_as_djangos_at_the_next_statement(monkeypatch):
+    from django.db import IntegrityError
+
+    AccountFactory(number=821, code=account_code(821))
+    _slow_copies(monkeypatch, seconds=0.1)
+    with bulkload.writing_behind():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            bulkload.insert([Account(number=822, code=account_code(821), legal_name="Same Code")])  # code is unique
+            bulkload.insert([Account(number=823, code=account_code(823), legal_name="Queued Behind It")])
+            Account.objects.count()  # the first statement after them raises the COPY's error
+        # Rolled back to the savepoint: the block goes on, and writes again.
+        bulkload.insert([Account(number=824, code=account_code(824), legal_name="After The Error")])
+    assert set(Account.objects.filter(number__gte=821).values_list("number", flat=True)) == {821, 824}
+
+
+@behind_only
+def test_copies_still_queued_when_the_block_fails_are_dropped_with_its_thread(monkeypatch):
+    import threading
+
+    _slow_copies(monkeypatch)
+    with pytest.raises(RuntimeError), transaction.atomic(), bulkload.writing_behind():
+        bulkload.insert([Account(number=831, code=account_code(831), legal_name="Never Kept")])
+        bulkload.insert([Account(number=832, code=account_code(832), legal_name="Never Sent")])
+        raise RuntimeError("the import failed")
+    assert not [t for t in threading.enumerate() if t.name == "bulkload-write-behind"]
+    assert not Account.objects.filter(number__in=[831, 832]).exists()
+
+
+def test_without_postgresql_writing_behind_writes_at_once():
+    with bulkload.writing_behind():
+        bulkload.insert([Account(number=841, code=account_code(841), legal_name="Written Now")])
+        if connection.vendor != "postgresql":
+            assert getattr(connection, "_write_behind", None) is None
+        assert Account.objects.filter(number=841).exists()
+
+
+def test_records_inserted_without_ids_read_back_as_saved():
+    from migration.models import MatchReview
+
+    candidates = [{"code": "CC851", "name": "Held Pty Ltd", "score": 91}]
+    review = MatchReview(store="d2", file="export.csv", row=7, incoming_name="Held P/L", candidates=candidates)
+    bulkload.insert_records([review])
+    stored = MatchReview.objects.get(file="export.csv", row=7)
+    assert stored.candidates == candidates and stored.status == review.status and stored.created_at is not None
+    assert review.pk is None  # the table's sequence gave the id; nothing asked for it back

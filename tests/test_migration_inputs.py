@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from customers.demo import ensure_demo_users
 from customers.errors import OwnershipError
 from customers.models import Account, AccountAlias, Opportunity, Subscription
-from migration.choices import FileStatus, Store
+from migration.choices import FileStatus, RunStatus, Store
 from migration.importers.base import Importer, RunContext
 from migration.legacy_estate import write_estate
 from migration.models import ImportConflict, Provenance
@@ -82,6 +82,21 @@ def test_the_shared_legacy_sample_resolves_acme_variants_and_keeps_hidden_rows(t
     report = run.files.get()
     assert any("checksum" in w for w in run.report["warnings"])
     assert "Sept 2022" in report.rejected_csv and "no day" in report.rejected_csv
+
+
+def test_a_file_whose_earlier_run_was_deleted_replaces_the_provenance_that_run_left(tmp_path, steward):
+    shutil.copy(SAMPLES / "legacy_customers.xlsx", tmp_path)
+    first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    left = Provenance.objects.filter(file="legacy_customers.xlsx").count()
+    assert left
+    first.delete()  # its files go with it; its provenance rows stay, pointing at no run
+
+    again = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    # Not refused for clashing with the rows left behind: the records' rows are replaced,
+    # now naming the run that wrote them.
+    assert again.status == RunStatus.SUCCEEDED and again.files.get().status == FileStatus.IMPORTED
+    assert Provenance.objects.filter(file="legacy_customers.xlsx", run=again).exists()
 
 
 def test_the_xero_sample_counts_invoices_and_credit_notes_but_not_voided_or_draft(tmp_path, steward):

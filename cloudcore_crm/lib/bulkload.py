@@ -12,6 +12,9 @@ field preparation, so both databases store exactly what the ORM would.
     upsert(Provenance, rows, unique=[…], update=[…])  # rows as dicts of column values
     insert_rows(Provenance, rows)                     # the same, for rows known to be new
 
+    with writing_behind():                            # COPYs sent by a thread while you go on
+        ...
+
 Ids come from the table's own sequence (one `nextval` query per batch), so a record has
 its id before it is copied and its children can point at it. These helpers write rows,
 nothing else: ownership, validation and reasons belong to the services that call them.
@@ -23,7 +26,11 @@ import datetime as dt
 import decimal
 import enum
 import json
-from collections.abc import Callable, Iterable, Sequence
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from operator import attrgetter
 from typing import Any
@@ -33,11 +40,13 @@ from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault, Value
 from django.db.models.fields import NOT_PROVIDED
 from django.db.models.fields.json import JSONField
-from psycopg import postgres, sql
+from psycopg import Copy, postgres, sql
 from psycopg.adapt import Dumper
+from psycopg.copy import Writer
 from psycopg.pq import Format
 
 BATCH = 5000  # rows per sequence query and per SQLite executemany
+logger = logging.getLogger(__name__)
 _NO_USER = object()
 
 # Field classes whose Python value PostgreSQL takes as it is: no preparation needed.
@@ -68,14 +77,7 @@ def insert(instances: Sequence[models.Model]) -> None:
         for instance in instances:
             field.pre_save(instance, add=True)
     if connection.vendor == "postgresql":
-        pk = meta.pk
-        if meta.parents or not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
-            raise ValueError(f"bulkload.insert needs a model with its own serial id, not {meta.label}.")
-        missing = [i for i in instances if i.pk is None]
-        for start in range(0, len(missing), BATCH):
-            chunk = missing[start : start + BATCH]
-            for instance, new_id in zip(chunk, _next_ids(meta.db_table, pk.column, len(chunk)), strict=True):
-                setattr(instance, pk.attname, new_id)
+        assign_ids(instances)
         fields = list(meta.concrete_fields)
         _copy(meta.db_table, fields, _values(fields, instances))
     else:
@@ -84,6 +86,40 @@ def insert(instances: Sequence[models.Model]) -> None:
     for instance in instances:
         instance._state.adding = False
         instance._state.db = alias
+
+
+def assign_ids(instances: Sequence[models.Model]) -> None:
+    """Give new records of one model their ids from the table's sequence (PostgreSQL;
+    elsewhere the insert does). A caller writing several models behind (`writing_behind`)
+    assigns them all first, so its id queries do not wait for its own COPYs."""
+    if not instances or connection.vendor != "postgresql":
+        return
+    meta = type(instances[0])._meta
+    pk = meta.pk
+    if meta.parents or not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
+        raise ValueError(f"bulkload.insert needs a model with its own serial id, not {meta.label}.")
+    missing = [i for i in instances if i.pk is None]
+    for start in range(0, len(missing), BATCH):
+        chunk = missing[start : start + BATCH]
+        for instance, new_id in zip(chunk, _next_ids(meta.db_table, pk.column, len(chunk)), strict=True):
+            setattr(instance, pk.attname, new_id)
+
+
+def insert_records(instances: Sequence[models.Model]) -> None:
+    """Insert new records of one model that nothing refers to afterwards: copied without
+    their ids, which the table's sequence gives (the instances keep `pk` None), so no id
+    query has to wait for the COPYs written behind before them."""
+    if not instances:
+        return
+    meta = type(instances[0])._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    for field in _auto_now_fields(type(instances[0])):
+        for instance in instances:
+            field.pre_save(instance, add=True)
+    for instance in instances:
+        _attach_parents(instance)
+    names = [f.attname for f in fields]
+    insert_rows(type(instances[0]), map(attrgetter(*names), instances), names=names)  # prepared there
 
 
 def insert_history(
@@ -408,16 +444,145 @@ def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[An
         sql.SQL(", ").join(sql.Identifier(f.column) for f in fields),
         sql.SQL(" (FORMAT BINARY)" if types else ""),
     )
+    behind: _WriteBehind | None = getattr(connection, "_write_behind", None)
     # The COPY goes to psycopg's own cursor: its errors are raised as Django's (an
     # IntegrityError, say), as the ORM's would be.
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if types:
             cursor.cursor.adapters.register_dumper(_JsonText, _JsonTextBinaryDumper)
+        if behind is not None:
+            behind.submit(statement, _formatted(cursor.cursor, types, rows))
+            return
         with cursor.cursor.copy(statement) as copy:
             if types:
                 copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
+
+
+def _formatted(cursor, types: list[str] | None, rows: Iterable[Sequence[Any]]) -> list[bytes]:
+    """The COPY data of `rows`, formatted here as psycopg would send it (binary when
+    `types`), for a thread to send."""
+    collected = _Collected()
+    with Copy(cursor, binary=bool(types), writer=collected) as copy:
+        if types:
+            copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+    return collected.chunks
+
+
+class _Collected(Writer):
+    """A psycopg COPY writer that keeps the formatted blocks instead of sending them."""
+
+    def __init__(self):
+        self.chunks: list = []
+
+    def write(self, data) -> None:
+        self.chunks.append(data)
+
+
+# --- Writing behind -------------------------------------------------------------------------
+
+
+@contextmanager
+def writing_behind() -> Iterator[None]:
+    """Within the block, on PostgreSQL, this module's COPYs are sent by a thread while the
+    caller goes on: the caller formats each COPY's rows (its Python work) and queues the
+    data; the thread sends it and waits while the server inserts the rows, updates the
+    indexes and checks the keys, which is the other core's work. An import decides its
+    next rows meanwhile.
+
+    Statements still reach the server in the order they were made: before any other
+    query of Django's on this connection (a statement wrapper), and at the end of the
+    block, the caller waits for the queued COPYs, and the first error one met is raised
+    there as Django's (an IntegrityError, say). A block inside another one changes nothing.
+    """
+    if connection.vendor != "postgresql" or getattr(connection, "_write_behind", None) is not None:
+        yield
+        return
+    connection.ensure_connection()
+    behind = _WriteBehind(connection.connection)
+    connection._write_behind = behind
+    try:
+        with connection.execute_wrapper(behind.before_statement):
+            yield
+            behind.join()
+    finally:
+        connection._write_behind = None
+        behind.close()
+
+
+# Statements the caller need not wait for: Django's savepoint statements (`ROLLBACK TO
+# SAVEPOINT` does wait, so the error that caused it is raised first).
+_QUEUED_STATEMENTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
+
+
+class _WriteBehind:
+    """The thread of `writing_behind` and its queue of COPYs (statement, data blocks).
+
+    The thread uses the psycopg connection itself, which serialises its users; Django's
+    connection is never touched from it."""
+
+    def __init__(self, raw_connection):
+        self._raw = raw_connection
+        self._jobs: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None  # the first failure, until `join` raises it
+        self._discard = False
+        self._thread = threading.Thread(target=self._work, name="bulkload-write-behind", daemon=True)
+        self._thread.start()
+
+    def submit(self, statement: sql.Composable, chunks: list | None) -> None:
+        self._jobs.put((statement, chunks))
+
+    def before_statement(self, execute, sql_text, params, many, context):
+        if not params and not many and isinstance(sql_text, str) and sql_text.startswith(_QUEUED_STATEMENTS):
+            # A savepoint made or released (an atomic block entered or left, around
+            # every flush and every file) returns nothing: queued in its place among
+            # the COPYs rather than waiting for them.
+            self._jobs.put((sql_text, None))
+            return None
+        self.join()
+        return execute(sql_text, params, many, context)
+
+    def join(self) -> None:
+        """Wait until every queued COPY has been sent and done; raise the first error."""
+        self._jobs.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            with connection.wrap_database_errors:
+                raise error
+
+    def close(self) -> None:
+        """End the thread. COPYs still queued (the block ended with an exception) are
+        dropped: the transaction they belong to is being rolled back."""
+        self._discard = True
+        self._jobs.put(None)
+        self._thread.join()
+        if self._error is not None:
+            logger.debug("A COPY written behind failed while the block ended: %s", self._error)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                # After a failure the transaction is aborted: the COPYs queued behind the
+                # failed one are skipped until the caller has seen the error.
+                if self._error is None and not self._discard:
+                    statement, chunks = job
+                    with self._raw.cursor() as cursor:
+                        if chunks is None:
+                            cursor.execute(statement)
+                            continue
+                        with cursor.copy(statement) as copy:
+                            for chunk in chunks:
+                                copy.write(chunk)
+            except BaseException as error:  # raised in the caller's thread by `join`
+                self._error = error
+            finally:
+                self._jobs.task_done()
 
 
 # A column's database type -> the psycopg type whose binary dumper writes it. The values

@@ -15,7 +15,7 @@ from typing import ClassVar, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
@@ -400,11 +400,17 @@ class Importer(ABC):
             if row.number % 500 == 0 and self.ctx.writer.pending >= FLUSH_AT:
                 self._timed(self.ctx.writer.flush)  # bounds memory on a big file
         self.finish()
+        # What is on record already is read before this file's last writes are queued: a
+        # query waits for every COPY written behind (`bulkload.writing_behind`), and the
+        # writes below then go on while the next file is decided.
+        first_import = self._first_import_of_file()
+        known_conflicts = self._known_conflicts()
+        listed_holds = self._listed_holds()
         # The records first: provenance and conflicts need their ids.
         self._timed(self.ctx.writer.flush)
-        self._timed(self._write_provenance)
-        self._timed(self._write_conflicts)
-        self._timed(self._write_holds)
+        self._timed(lambda: self._write_provenance(first_import))
+        self._timed(lambda: self._write_conflicts(known_conflicts))
+        self._timed(lambda: self._write_holds(listed_holds))
         return self.report
 
     def _timed(self, write: Callable[[], None]) -> None:
@@ -494,7 +500,7 @@ class Importer(ABC):
                 found[2].append(row.number)
             found[3].update(fields)
 
-    def _write_provenance(self) -> None:
+    def _write_provenance(self, first_import: bool) -> None:
         # One statement for the file; importing the same file again replaces its rows.
         now = timezone.now()
         store, file_name, run_id = self.store, self.file_name, self.ctx.run.pk
@@ -509,15 +515,11 @@ class Importer(ABC):
                 (content_type, record.pk, store, file_name, sheet, numbers[0], numbers, sorted(fields), run_id, now)
             )
         self._provenance.clear()
-        if self._first_import_of_file():
+        if first_import:
             # Nothing to replace: plain COPY, without the staging table and the conflict
             # check per row (1 s of a 10,000-client import).
-            try:
-                with transaction.atomic():
-                    bulkload.insert_rows(Provenance, rows, names=PROVENANCE_COLUMNS)
-                return
-            except IntegrityError:
-                pass  # rows left by a run since deleted: replace them as on any re-import
+            bulkload.insert_rows(Provenance, rows, names=PROVENANCE_COLUMNS)
+            return
         bulkload.upsert(
             Provenance,
             rows,
@@ -527,7 +529,12 @@ class Importer(ABC):
         )
 
     def _first_import_of_file(self) -> bool:
-        return not ImportFile.objects.filter(store=self.store, name=self.file_name, status=FileStatus.IMPORTED).exists()
+        """No provenance names this file yet (so none can clash with what it writes). A
+        file imported before says so at once; else its rows are looked for, in case a
+        run that imported it was deleted since and left them."""
+        if ImportFile.objects.filter(store=self.store, name=self.file_name, status=FileStatus.IMPORTED).exists():
+            return False
+        return not Provenance.objects.filter(store=self.store, file=self.file_name).exists()
 
     def conflict(
         self, *, account, subscription=None, field: str, kept_store: str, kept, other_store: str, other, detail=""
@@ -549,10 +556,10 @@ class Importer(ABC):
             },
         )
 
-    def _write_conflicts(self) -> None:
-        if not self._conflicts:
-            return
-        accounts = sorted({values["account"].pk for values in self._conflicts.values()})
+    def _known_conflicts(self) -> set[tuple]:
+        """The disagreements already recorded for this file's accounts that have ids (a
+        record new in this file has none recorded)."""
+        accounts = sorted({values["account"].pk for values in self._conflicts.values()} - {None})
         known = set()
         for start in range(0, len(accounts), 1000):
             known.update(
@@ -560,6 +567,9 @@ class Importer(ABC):
                     "account_id", "subscription_id", "field", "other_store", "other_value"
                 )
             )
+        return known
+
+    def _write_conflicts(self, known: set[tuple]) -> None:
         new = []
         for values in self._conflicts.values():
             subscription = values["subscription"]
@@ -573,7 +583,7 @@ class Importer(ABC):
             if key not in known:
                 known.add(key)
                 new.append(ImportConflict(run=self.ctx.run, status=ConflictStatus.OPEN, **values))
-        ImportConflict.objects.bulk_create(new, batch_size=2000)
+        bulkload.insert_records(new)
         self.report.conflicts += len(new)
         self._conflicts.clear()
 
@@ -581,13 +591,14 @@ class Importer(ABC):
         """Put the row on the review list (written at the end of the file)."""
         self._holds.setdefault((row.number, clean_text(held.name)[:200]), held.candidates)
 
-    def _write_holds(self) -> None:
-        # A row already on the list from an earlier run stays there as it is.
+    def _listed_holds(self) -> set[tuple[int, str]]:
         if not self._holds:
-            return
-        listed = set(
-            MatchReview.objects.filter(store=self.store, file=self.file_name).values_list("row", "incoming_name")
-        )
+            return set()
+        listed = MatchReview.objects.filter(store=self.store, file=self.file_name)
+        return set(listed.values_list("row", "incoming_name"))
+
+    def _write_holds(self, listed: set[tuple[int, str]]) -> None:
+        # A row already on the list from an earlier run stays there as it is.
         new = [
             MatchReview(
                 run=self.ctx.run, store=self.store, file=self.file_name, row=row, incoming_name=name, candidates=found
@@ -595,6 +606,6 @@ class Importer(ABC):
             for (row, name), found in self._holds.items()
             if (row, name) not in listed
         ]
-        MatchReview.objects.bulk_create(new, batch_size=1000)
+        bulkload.insert_records(new)
         self.report.reviews += len(new)
         self._holds.clear()
