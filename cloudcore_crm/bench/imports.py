@@ -274,7 +274,7 @@ def _print(out, options, where, runs: list[_Timed], timings: dict[str, float], p
     out.write("")
     tasks = median.tasks
     out.write(
-        f"outside the files (recognising them, the commit with its deferred foreign-key checks, the report): "
+        f"outside the files (recognising them, the COPYs still being written, the commit, the report): "
         f"{seconds - tasks - files_seconds:.2f} s; "
         f"reading and deciding rows: {files_seconds - writing_seconds:.2f} s; writing: {writing_seconds:.2f} s; "
         f"tasks queued after commit, run in-process here: {tasks:.2f} s ("
