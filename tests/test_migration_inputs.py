@@ -134,6 +134,26 @@ def _client_master(path: Path, rows: list[list], headers=None) -> Path:
 GOOD_ROW = ["CC101", "Good Client Pty Ltd", "", "DataVault", 10, "1/07/2025", "1/07/2026", "$12,000"]
 
 
+def test_a_row_with_its_own_client_code_is_not_held_for_a_look_alike_under_another_code(tmp_path, steward):
+    rows = [
+        ["CC201", "A & P Gupta Pty Ltd", "", "DataVault", 5, "1/07/2025", "1/07/2026", "$5,000"],
+        ["CC202", "R & A Gupta Pty Ltd", "", "DataVault", 3, "1/07/2025", "1/07/2026", "$3,000"],
+        ["", "R & A Gupta P/L", "", "Analytics Pro", 2, "1/07/2025", "1/07/2026", "$2,000"],
+    ]
+    _client_master(tmp_path / "d1.xlsx", rows)
+
+    first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    second = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    assert first.report["reviews"] == 0
+    assert set(Account.objects.values_list("code", "legal_name")) == {
+        ("CC201", "A & P Gupta Pty Ltd"),
+        ("CC202", "R & A Gupta Pty Ltd"),
+    }
+    assert Subscription.objects.filter(account__code="CC202").count() == 2  # the variant row is CC202's
+    assert set(second.report["stores"]["d1"]) == {"unchanged"}
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -129,6 +129,14 @@ class RunContext:
             return self.accounts_by_code[code.upper()]
         record = MatchRecord.build(legal_name=name, abn=abn, phone=phone, state=state)
         matches = [m for m in self.index.find(record) if m.score >= REVIEW_FLOOR]
+        if code:
+            # The client master gives each client its own code: an account under another
+            # code is another client, however alike the names ("R & A Gupta" is not
+            # "A & P Gupta"), unless it has the same ABN, when the sheet contradicts itself
+            # and a person decides. (Whether a look-alike was found at all depended on how
+            # many accounts the index held, so a re-run decided such rows differently.)
+            code = code.upper()
+            matches = [m for m in matches if m.code in ("", code) or (record.abn and m.record.abn == record.abn)]
         if not matches:
             return None
         best = matches[0]
