@@ -181,6 +181,30 @@ def test_the_ticket_number_settles_a_client_name_the_sheet_misspelt(tmp_path, st
     assert not Ticket.objects.filter(external_id="6001").exists()  # no ticket to settle the name: a person decides
 
 
+def test_a_misspelt_client_on_a_ticket_only_the_sheet_has_is_settled_by_its_other_rows(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", CLIENTS_D1)
+    misspelt = "Saltbush Comumnity Legal Centre"
+    _triage(
+        tmp_path / "triage.xlsx",
+        [
+            ["5/03/2026 10:05", "#6002", misspelt, "Ann", "Printer", "P2", "L2", "Jammed again", "Sam Lee"],
+            ["5/03/2026 11:00", "6002", "Saltbush Community Legal Centre Ltd", "Ann", "Printer", "P3", "", "", "Sam"],
+        ],
+    )
+
+    first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    second = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    # Held on its own, the misspelt row's escalation reached the timeline only on the next
+    # import, once the ticket was in the mirror: a second run changed what the first wrote.
+    assert "held for review" not in _counts(first, Store.TRIAGE)
+    ticket = Ticket.objects.get(external_id="6002")
+    assert (ticket.account.code, ticket.source) == ("CC101", TicketSource.TRIAGE_SHEET)
+    assert Activity.objects.filter(account=ticket.account, summary__startswith=ESCALATION).count() == 1
+    assert set(_counts(second, Store.TRIAGE)) == {"unchanged"}
+    assert not MatchReview.objects.exists()
+
+
 def test_a_dry_run_of_the_helpdesk_files_writes_nothing(tmp_path, steward):
     write_estate(tmp_path, seed=7, clients=40)
     run = run_import(paths=list(tmp_path.iterdir()), actor=steward, dry_run=True, only=D2_STORES)

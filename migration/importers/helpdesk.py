@@ -356,8 +356,12 @@ class TriageSheetImporter(_TicketImporter):
         existing = tickets.existing_tickets(r.number for r in self.rows)
         owners = self._accounts_by_pk({t.account_id for found in existing.values() for t in found})
         groups: dict[str, _Ticket] = {}
+        settled_later: list[_TriageRow] = []
         for item in self.rows:
             mirrored = _mirrored(existing.get(item.number, []))
+            if mirrored is None and isinstance(item.named, _Held):
+                settled_later.append(item)  # the ticket's other rows on the sheet may settle it
+                continue
             account = self._client_of(item, mirrored, owners)
             if account is None:
                 continue
@@ -368,6 +372,17 @@ class TriageSheetImporter(_TicketImporter):
                 continue
             item.account = account
             group.rows.append(item)
+        for item in settled_later:
+            # A name that fits several clients, on a ticket only the sheet has: another row
+            # of the same ticket that names its client settles it, as the helpdesk's copy
+            # would (and does on the next import, once the ticket is in the mirror).
+            group = groups.get(item.number)
+            if group is None or group.account.code not in {c["code"] for c in item.named.held.candidates}:
+                self._hold(item, item.named)
+                continue
+            item.account = group.account
+            group.rows.append(item)
+            group.rows.sort(key=lambda r: r.row.number)
         resolved, kept = [], []
         for group in groups.values():
             data = self._snapshot(group)
