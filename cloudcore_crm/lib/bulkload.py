@@ -71,11 +71,7 @@ def insert(instances: Sequence[models.Model]) -> None:
         return
     model = type(instances[0])
     meta = model._meta
-    for instance in instances:
-        _attach_parents(instance)
-    for field in _auto_now_fields(model):
-        for instance in instances:
-            field.pre_save(instance, add=True)
+    _ready_to_insert(instances)
     if connection.vendor == "postgresql":
         assign_ids(instances)
         fields = list(meta.concrete_fields)
@@ -86,6 +82,16 @@ def insert(instances: Sequence[models.Model]) -> None:
     for instance in instances:
         instance._state.adding = False
         instance._state.db = alias
+
+
+def _ready_to_insert(instances: Sequence[models.Model]) -> None:
+    """What a save does before an insert: parents written earlier give their ids, and
+    `auto_now` fields are set."""
+    for instance in instances:
+        _attach_parents(instance)
+    for field in _auto_now_fields(type(instances[0])):
+        for instance in instances:
+            field.pre_save(instance, add=True)
 
 
 def assign_ids(instances: Sequence[models.Model]) -> None:
@@ -113,11 +119,7 @@ def insert_records(instances: Sequence[models.Model]) -> None:
         return
     meta = type(instances[0])._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    for field in _auto_now_fields(type(instances[0])):
-        for instance in instances:
-            field.pre_save(instance, add=True)
-    for instance in instances:
-        _attach_parents(instance)
+    _ready_to_insert(instances)
     names = [f.attname for f in fields]
     insert_rows(type(instances[0]), map(attrgetter(*names), instances), names=names)  # prepared there
 
