@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "customers",
     "migration",
     "support_bridge",
+    "pipeline",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,11 @@ CHURN_RISK_WEIGHTS = {
     "no_recent_contact": env_int("CHURN_RISK_WEIGHT_NO_RECENT_CONTACT", 10),
 }
 CHURN_RISK_BANDS = {"high": 60, "medium": 30}  # score at or above which a band starts
+# Pipeline: each open stage's chance of closing as won (percent), for the weighted forecast,
+# and the days in a stage after which a deal is highlighted as stuck.
+PIPELINE_STAGE_PROBABILITY = {"suspect": 5, "prospect": 10, "qualified": 25, "meeting": 40, "proposal": 60}
+PIPELINE_STUCK_DAYS = {"suspect": 60, "prospect": 45, "qualified": 30, "meeting": 30, "proposal": 21}
+PIPELINE_BOARD_CARDS_PER_STAGE = env_int("PIPELINE_BOARD_CARDS_PER_STAGE", 40)
 CELERY_BEAT_SCHEDULE = {
     "support-bridge-nightly-risk": {
         "task": "support_bridge.tasks.recompute_risk_nightly",

@@ -32,7 +32,7 @@ from customers import ownership
 from customers.choices import AliasKind
 from customers.errors import AliasTakenError, DomainError, OwnershipError
 from customers.matching import alias_key
-from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Subscription
+from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, StageChange, Subscription
 from customers.services import _normalise_values, _same
 
 # Parents before children, so a child's account has its id when the child is inserted.
@@ -138,6 +138,8 @@ class BulkWriter:
         self._aliases: dict[tuple[str, str], set[int]] | None = None  # (kind, key) -> account refs
         self._keep: list[Account] = []  # accounts referred to by id(), kept alive
         self.written: dict[str, int] = {}
+        # Deals created or moved: each becomes a stage row (from, to, why) at the flush.
+        self._stage_moves: list[tuple[Opportunity, str, str, str]] = []
 
     @property
     def pending(self) -> int:
@@ -161,6 +163,8 @@ class BulkWriter:
         ownership.require_write(self.actor, instance, values, reason)  # a steward's override needs the reason
         _validate(instance, values)
         self._creates[model][id(instance)] = _Pending(instance, [reason])
+        if model is Opportunity:
+            self._stage_moves.append((instance, "", instance.stage, reason))
         return instance
 
     def update(self, instance: models.Model, changes: dict[str, Any], *, reason: str) -> bool:
@@ -173,6 +177,8 @@ class BulkWriter:
         if not (reason or "").strip():
             raise OwnershipError("Say why you are making this change.", fields=[])
         ownership.require_write(self.actor, instance, changed, reason)
+        if model is Opportunity and "stage" in changed:
+            self._stage_moves.append((instance, instance.stage, changed["stage"], reason))
         for name, value in changed.items():
             setattr(instance, name, value)
         if model in DERIVED:
@@ -234,6 +240,7 @@ class BulkWriter:
             self._insert(model, list(self._creates[model].values()))
         for model in WRITE_ORDER:
             self._apply(model, list(self._updates[model].values()))
+        self._insert_stage_moves()
         if self._aliases is not None:
             # Accounts written now are known by their ids from here on.
             written = {-id(account): account.pk for account in self._keep}
@@ -244,6 +251,19 @@ class BulkWriter:
         for model in WRITE_ORDER:
             self._creates[model].clear()
             self._updates[model].clear()
+
+    def _insert_stage_moves(self) -> None:
+        moves = [
+            StageChange(
+                opportunity_id=deal.pk, from_stage=old, to_stage=new, actor=self.actor, at=self._now, reason=reason
+            )
+            for deal, old, new, reason in self._stage_moves
+            if old != new
+        ]
+        self._stage_moves.clear()
+        if moves:
+            bulkload.insert(moves)
+            self._count(StageChange, "created", len(moves))
 
     def _ready(self, model: type[models.Model], pending: list[_Pending]) -> list[models.Model]:
         """The instances to write, each carrying who and why for its history row."""

@@ -76,6 +76,17 @@ class OpportunityStage(models.TextChoices):
         return [cls.SUSPECT, cls.PROSPECT, cls.QUALIFIED, cls.MEETING, cls.PROPOSAL]
 
 
+class LostReason(models.TextChoices):
+    """Why a deal was closed as lost: asked for on every close, so the funnel can say why."""
+
+    PRICE = "price", "Price"
+    COMPETITOR = "competitor", "Went with a competitor"
+    NO_BUDGET = "no_budget", "No budget"
+    NO_DECISION = "no_decision", "No decision"
+    TIMING = "timing", "Timing"
+    OTHER = "other", "Other"
+
+
 class OpportunityKind(models.TextChoices):
     NEW_BUSINESS = "new", "New business"
     UPSELL = "upsell", "Upsell"

@@ -55,3 +55,7 @@ class ConflictError(DomainError):
 class MergeError(DomainError):
     """A merge or its undo cannot go ahead (same record, already merged, changed meanwhile,
     outside the undo window...). Nothing was changed."""
+
+
+class StaleMoveError(DomainError):
+    """A deal was moved by someone else after the board showing it was loaded."""

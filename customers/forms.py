@@ -211,7 +211,18 @@ class OpportunityForm(OwnedFieldsForm):
 
     class Meta:
         model = Opportunity
-        fields = ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source"]
+        fields = [
+            "name",
+            "kind",
+            "product",
+            "stage",
+            "amount",
+            "expected_close",
+            "owner",
+            "source",
+            "lost_reason",
+            "lost_note",
+        ]
         widgets = {"expected_close": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
 

@@ -30,6 +30,7 @@ from customers.querysets import (
     DuplicateCandidateQuerySet,
     MergeQuerySet,
     OpportunityQuerySet,
+    StageChangeQuerySet,
     SubscriptionQuerySet,
 )
 from customers.validators import validate_abn
@@ -275,6 +276,8 @@ class Opportunity(models.Model):
     source = models.CharField(
         max_length=10, choices=choices.OpportunitySource.choices, default=choices.OpportunitySource.EXISTING
     )
+    lost_reason = models.CharField(max_length=12, choices=choices.LostReason.choices, blank=True)
+    lost_note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = tracked_history()
@@ -292,6 +295,33 @@ class Opportunity(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in choices.OpportunityStage.open_stages()
+
+
+class StageChange(models.Model):
+    """One move of a deal between funnel stages (seed 003's state machine), with who, when
+    and why: time in stage, conversion and cycle time are computed from these facts.
+
+    The first row of a deal has no `from_stage`: it is the stage the deal was first seen in
+    (created on the page, or found in a rep's legacy workbook).
+    """
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=10, choices=choices.OpportunityStage.choices, blank=True)
+    to_stage = models.CharField(max_length=10, choices=choices.OpportunityStage.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+
+    objects = StageChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["opportunity", "at"]), models.Index(fields=["to_stage", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}: {self.from_stage or '-'} -> {self.to_stage}"
 
 
 class Activity(models.Model):

@@ -84,7 +84,8 @@ OWNERSHIP: dict[str, dict[str, Rule]] = {
         "tenancy_ref": _rule(PROVISIONING),
     },
     "opportunity": dict.fromkeys(
-        ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source"], OPPORTUNITIES
+        ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source", "lost_reason", "lost_note"],
+        OPPORTUNITIES,
     ),
     "activity": dict.fromkeys(["kind", "contact", "occurred_at", "summary", "detail"], TIMELINE),
 }

@@ -251,6 +251,23 @@ class OpportunityQuerySet(models.QuerySet):
     def open(self) -> OpportunityQuerySet:
         return self.filter(stage__in=OpportunityStage.open_stages())
 
+    def with_stage_since(self) -> OpportunityQuerySet:
+        """Annotate `stage_since`: when the deal entered its current stage (its last stage
+        row; a deal without one has been there since it was created)."""
+        StageChange = apps.get_model("customers", "StageChange")
+        last = StageChange.objects.filter(opportunity=OuterRef("pk")).order_by("-at", "-pk").values("at")[:1]
+        return self.annotate(stage_since=Coalesce(Subquery(last), "created_at"))
+
+    def for_pipeline(self) -> OpportunityQuerySet:
+        """Deals with what a card or a list row shows, in one query."""
+        return self.select_related("account", "owner", "product").with_stage_since()
+
+
+class StageChangeQuerySet(models.QuerySet):
+    def for_metrics(self) -> StageChangeQuerySet:
+        """Only the columns the funnel reads, oldest first per deal."""
+        return self.order_by("opportunity_id", "at", "pk")
+
 
 class ActivityQuerySet(models.QuerySet):
     def timeline(self) -> ActivityQuerySet:

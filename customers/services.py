@@ -17,6 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max, Q
@@ -26,8 +27,14 @@ from simple_history.models import HistoricalChanges
 from cloudcore_crm.lib import bulkload
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import dedupe, ownership
-from customers.choices import ActivityKind, AliasKind, DuplicateStatus
-from customers.errors import AliasTakenError, ConflictError, MergeError, OwnershipError
+from customers.choices import ActivityKind, AliasKind, DuplicateStatus, LostReason, OpportunityStage
+from customers.errors import (
+    AliasTakenError,
+    ConflictError,
+    MergeError,
+    OwnershipError,
+    StaleMoveError,
+)
 from customers.history import changes_since
 from customers.matching import alias_key
 from customers.models import (
@@ -40,6 +47,7 @@ from customers.models import (
     ContactMerge,
     DuplicateCandidate,
     Opportunity,
+    StageChange,
     Subscription,
     account_code,
 )
@@ -233,17 +241,71 @@ def update_subscription(
 # --- Opportunities --------------------------------------------------------------------
 
 
+def _require_lost_reason(stage: str, lost_reason: str) -> None:
+    if stage == OpportunityStage.LOST and lost_reason not in LostReason.values:
+        raise ValidationError({"lost_reason": "Say why the deal was lost: choose a reason from the list."})
+
+
 def create_opportunity(*, account: Account, actor: AbstractBaseUser, reason: str = "", **values: Any) -> Opportunity:
-    """A rep opens deals for themselves; a sales manager (or steward) may assign any rep."""
+    """A rep opens deals for themselves; a sales manager (or steward) may assign any rep.
+    The deal's first stage row records where it started."""
     values.setdefault("owner", actor)
     with transaction.atomic():
-        return _create(Opportunity(account=account), actor=actor, reason=reason, values=values)
+        _require_lost_reason(values.get("stage", OpportunityStage.SUSPECT), values.get("lost_reason", ""))
+        opportunity = _create(Opportunity(account=account), actor=actor, reason=reason, values=values)
+        StageChange.objects.create(
+            opportunity=opportunity, to_stage=opportunity.stage, actor=actor, reason=reason or DEFAULT_CREATE_REASON
+        )
+        return opportunity
 
 
+@transaction.atomic
 def update_opportunity(
     *, opportunity: Opportunity, changes: dict[str, Any], actor: AbstractBaseUser, reason: str
 ) -> Opportunity:
-    return _update(opportunity, changes=changes, expected_version=None, actor=actor, reason=reason)
+    """Edit a deal; a change of stage is also kept as a stage row (who, when, why), and
+    closing as lost needs a reason from the list."""
+    before = Opportunity.objects.select_for_update().values_list("stage", "lost_reason").get(pk=opportunity.pk)
+    stage = changes.get("stage", before[0])
+    if stage != before[0]:
+        _require_lost_reason(stage, changes.get("lost_reason", before[1]))
+    updated = _update(opportunity, changes=changes, expected_version=None, actor=actor, reason=reason)
+    if updated.stage != before[0]:
+        StageChange.objects.create(
+            opportunity=updated, from_stage=before[0], to_stage=updated.stage, actor=actor, reason=reason.strip()
+        )
+    return updated
+
+
+@transaction.atomic
+def move_opportunity(
+    *,
+    opportunity: Opportunity,
+    to_stage: str,
+    expected_stage: str,
+    actor: AbstractBaseUser,
+    reason: str = "",
+    lost_reason: str = "",
+    lost_note: str = "",
+) -> Opportunity:
+    """Move a deal to another stage from the pipeline board. `expected_stage` is the column
+    the person saw it in: if someone moved it meanwhile, the move is refused and says who."""
+    current = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if current.stage != expected_stage:
+        last = StageChange.objects.filter(opportunity=current).select_related("actor").order_by("-at", "-pk").first()
+        who = (last.actor.get_full_name() or last.actor.get_username()) if last and last.actor else "someone else"
+        when = timezone.localtime(last.at).strftime("%-d %b %Y %H:%M") if last else ""
+        raise StaleMoveError(
+            f"{current.name} was moved to {current.get_stage_display()} by {who}"
+            + (f" at {when}" if when else "")
+            + " after you loaded the board. Nothing was changed."
+        )
+    changes: dict[str, Any] = {"stage": to_stage}
+    if to_stage == OpportunityStage.LOST:
+        changes.update(lost_reason=lost_reason, lost_note=lost_note)
+    labels = dict(OpportunityStage.choices)
+    reason = reason.strip() or f"Moved from {labels[expected_stage]} to {labels.get(to_stage, to_stage)} on the board"
+    return update_opportunity(opportunity=current, changes=changes, actor=actor, reason=reason)
 
 
 # --- Timeline -------------------------------------------------------------------------

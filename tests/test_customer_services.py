@@ -60,6 +60,8 @@ SAMPLE_VALUES = {
     ("opportunity", "amount"): Decimal("1234.00"),
     ("opportunity", "expected_close"): dt.date(2027, 3, 1),
     ("opportunity", "source"): "referral",
+    ("opportunity", "lost_reason"): "price",
+    ("opportunity", "lost_note"): "Went with the incumbent",
 }
 
 
