@@ -451,3 +451,25 @@ def test_a_deal_without_stage_rows_still_counts_where_it_stands():
     assert [row.reached for row in result.stages] == [1, 1, 1, 1, 0, 0]
     assert result.stages[3].open_count == 1
     assert result.stages[3].stuck == 1  # 40 days in meeting, past 30
+
+
+def test_the_demo_gives_each_deal_a_dated_path_once(personas):
+    from pipeline.demo import DEMO_REASON, seed_stage_histories
+
+    won = _deal(personas, stage="won")
+    lost = OpportunityFactory(owner=personas["sales_rep"], stage="lost")
+    StageChange.objects.create(opportunity=lost, to_stage="lost")
+    open_deal = _deal(personas, stage="meeting")
+    assert seed_stage_histories(seed=1) == 3
+    path = list(StageChange.objects.filter(opportunity=won).values_list("to_stage", flat=True))
+    assert path == ["suspect", "prospect", "qualified", "meeting", "proposal", "won"]
+    assert list(StageChange.objects.filter(opportunity=open_deal).values_list("to_stage", flat=True)) == [
+        "suspect", "prospect", "qualified", "meeting"
+    ]
+    times = list(StageChange.objects.filter(opportunity=won).values_list("at", flat=True))
+    assert times == sorted(times) and times[0] < timezone.now() - dt.timedelta(days=5 * 3)
+    lost.refresh_from_db()
+    assert lost.lost_reason
+    assert lost.history.latest().history_user == personas["data_steward"]
+    assert StageChange.objects.exclude(reason=DEMO_REASON).count() == 0
+    assert seed_stage_histories(seed=1) == 0
