@@ -62,7 +62,11 @@ def seed_stage_histories(*, seed: int = 7, now: dt.datetime | None = None) -> in
         for to_stage, when in zip(path, stamps, strict=True):
             rows.append(
                 StageChange(
-                    opportunity_id=pk, from_stage=previous, to_stage=to_stage, actor_id=owner_id, at=when,
+                    opportunity_id=pk,
+                    from_stage=previous,
+                    to_stage=to_stage,
+                    actor_id=owner_id,
+                    at=when,
                     reason=DEMO_REASON,
                 )
             )

@@ -464,7 +464,10 @@ def test_the_demo_gives_each_deal_a_dated_path_once(personas):
     path = list(StageChange.objects.filter(opportunity=won).values_list("to_stage", flat=True))
     assert path == ["suspect", "prospect", "qualified", "meeting", "proposal", "won"]
     assert list(StageChange.objects.filter(opportunity=open_deal).values_list("to_stage", flat=True)) == [
-        "suspect", "prospect", "qualified", "meeting"
+        "suspect",
+        "prospect",
+        "qualified",
+        "meeting",
     ]
     times = list(StageChange.objects.filter(opportunity=won).values_list("at", flat=True))
     assert times == sorted(times) and times[0] < timezone.now() - dt.timedelta(days=5 * 3)

@@ -17,4 +17,5 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo_pipeline writes demo data and is disabled in production")
         count = seed_stage_histories()
-        self.stdout.write(f"Stage histories for {count} demo deals." if count else "Demo stage histories already exist.")
+        done = f"Stage histories for {count} demo deals." if count else "Demo stage histories already exist."
+        self.stdout.write(done)
