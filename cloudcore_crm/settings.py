@@ -221,7 +221,7 @@ CHURN_RISK_BANDS = {"high": 60, "medium": 30}  # score at or above which a band 
 # and the days in a stage after which a deal is highlighted as stuck.
 PIPELINE_STAGE_PROBABILITY = {"suspect": 5, "prospect": 10, "qualified": 25, "meeting": 40, "proposal": 60}
 PIPELINE_STUCK_DAYS = {"suspect": 60, "prospect": 45, "qualified": 30, "meeting": 30, "proposal": 21}
-PIPELINE_BOARD_CARDS_PER_STAGE = env_int("PIPELINE_BOARD_CARDS_PER_STAGE", 40)
+PIPELINE_BOARD_CARDS_PER_STAGE = env_int("PIPELINE_BOARD_CARDS_PER_STAGE", 12)
 CELERY_BEAT_SCHEDULE = {
     "support-bridge-nightly-risk": {
         "task": "support_bridge.tasks.recompute_risk_nightly",
