@@ -287,7 +287,12 @@ class Opportunity(models.Model):
         ordering = ["expected_close", "pk"]
         verbose_name_plural = "opportunities"
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative")]
-        indexes = [models.Index(fields=["account", "stage"]), models.Index(fields=["owner", "stage"])]
+        indexes = [
+            models.Index(fields=["account", "stage"]),
+            models.Index(fields=["owner", "stage"]),
+            # The pipeline board: each column's first cards by close date.
+            models.Index(fields=["stage", "expected_close", "id"], name="opportunity_board"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -264,6 +264,11 @@ class OpportunityQuerySet(models.QuerySet):
 
 
 class StageChangeQuerySet(models.QuerySet):
+    def entered_current_stage(self, opportunity_ids: list[int]) -> dict[int, dt.datetime]:
+        """{deal id: when it entered the stage it is in} for the given deals (its last row)."""
+        rows = self.filter(opportunity_id__in=opportunity_ids).values("opportunity_id").annotate(at=models.Max("at"))
+        return {row["opportunity_id"]: row["at"] for row in rows}
+
     def for_metrics(self) -> StageChangeQuerySet:
         """Only the columns the funnel reads, oldest first per deal."""
         return self.order_by("opportunity_id", "at", "pk")

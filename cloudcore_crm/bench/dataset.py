@@ -26,7 +26,17 @@ from cloudcore_crm.bench.common import analyze, load_dicts, next_id, reset_seque
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, SALES_REP, SUPPORT_AGENT
 from customers import choices
 from customers.matching import alias_key, normalise_name, phone_digits
-from customers.models import Account, AccountAlias, Activity, Contact, Opportunity, Product, Subscription, account_code
+from customers.models import (
+    Account,
+    AccountAlias,
+    Activity,
+    Contact,
+    Opportunity,
+    Product,
+    StageChange,
+    Subscription,
+    account_code,
+)
 
 SEED = 20260101
 BENCH_USER_PREFIX = "bench_"
@@ -84,7 +94,15 @@ ABN_WEIGHTS = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
 LIFECYCLE_WEIGHTS = {"active": 70, "onboarding": 8, "prospect": 12, "churned": 10}
 SUBSCRIPTION_STATUS_WEIGHTS = {"active": 75, "pending": 8, "cancelled": 9, "lapsed": 8}
 HISTORY_MODELS: tuple[type[models.Model], ...] = (Account, Contact, Subscription, Opportunity, AccountAlias)
-LOADED_MODELS: tuple[type[models.Model], ...] = (Account, Contact, Subscription, Opportunity, Activity, AccountAlias)
+LOADED_MODELS: tuple[type[models.Model], ...] = (
+    Account,
+    Contact,
+    Subscription,
+    Opportunity,
+    StageChange,
+    Activity,
+    AccountAlias,
+)
 
 Row = dict[str, Any]
 
@@ -358,11 +376,27 @@ class _Builder:
                 "expected_close": self.today + dt.timedelta(days=rng.randint(-60, 240)),
                 "owner_id": rng.choice(self.rep_ids),
                 "source": rng.choice(choices.OpportunitySource.values),
+                "lost_reason": "",
+                "lost_note": "",
                 "created_at": self.created[i],
             }
             for n, i in enumerate(range(0, self.sizes.accounts, 3))
         ]
         self.load("opportunities", Opportunity, rows, (_history(row, row["created_at"]) for row in rows))
+        first_move = next_id(StageChange)
+        moves = [
+            {
+                "id": first_move + n,
+                "opportunity_id": row["id"],
+                "from_stage": "",
+                "to_stage": row["stage"],
+                "actor_id": row["owner_id"],
+                "at": row["created_at"],
+                "reason": "bench",
+            }
+            for n, row in enumerate(rows)
+        ]
+        self.load("stage changes", StageChange, moves)
 
     def activities(self) -> None:
         rng, first_id = self.rng, next_id(Activity)

@@ -155,6 +155,13 @@ def _pages(data: dataset.DataSet) -> list[Page]:
             search(data.sample_emails),
             f"{accounts:,} accounts, {counts['contacts']:,} contacts",
         ),
+        Page("pipeline board", [f"{reverse('pipeline:board')}?view=none"], f"{counts['opportunities']:,} deals"),
+        Page(
+            "pipeline board, filtered",
+            [f"{reverse('pipeline:board')}?{urlencode({'office': 'perth', 'source': 'referral'})}"],
+            f"{counts['opportunities']:,} deals",
+        ),
+        Page("pipeline funnel", [f"{reverse('pipeline:funnel')}?view=none"], f"{counts['opportunities']:,} deals"),
         # A client code with no other match redirects straight to the customer 360.
         Page(
             "global search, client code",
