@@ -246,16 +246,16 @@ class ActivityForm(OwnedFieldsForm):
         self.fields["occurred_at"].required = False  # blank: now
         self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         self.fields["summary"].widget.attrs["placeholder"] = "e.g. Called about the renewal quote"
+        self.fields["contact"].queryset = Contact.objects.filter(account=account)
+        self.fields["kind"].choices = [
+            c for c in self.fields["kind"].choices if c[0] in ("note", "call", "email", "meeting")
+        ]
 
     def changes(self) -> dict:
         changes = super().changes()
         if changes.get("occurred_at") is None:
             changes.pop("occurred_at", None)
         return changes
-        self.fields["contact"].queryset = Contact.objects.filter(account=account)
-        self.fields["kind"].choices = [
-            c for c in self.fields["kind"].choices if c[0] in ("note", "call", "email", "meeting")
-        ]
 
 
 class MergeForm(forms.Form):

@@ -8,10 +8,8 @@ Needs Debian's `chromium` and `chromium-driver` (see tests/test_browser.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
+from tests.factories import AccountFactory, ContactFactory
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if not (CHROMIUM and CHROMEDRIVER):
