@@ -32,6 +32,18 @@ LIST_TABLE_COLUMNS = (
     "relations_coordinator__last_name",
 )
 
+# The customer list's sortable columns: ?sort=<key> or ?sort=-<key>.
+LIST_SORTS = {
+    "code": ("number",),
+    "name": ("legal_name",),
+    "office": ("office",),
+    "status": ("lifecycle_status",),
+    "owner": ("owner__first_name", "owner__last_name"),
+    "coordinator": ("relations_coordinator__first_name", "relations_coordinator__last_name"),
+    "value": ("contract_value",),
+    "renewal": ("next_renewal",),
+}
+
 
 def _model(name: str) -> type[models.Model]:
     # Models import these querysets, so look them up lazily to avoid an import cycle.
@@ -87,9 +99,9 @@ class AccountQuerySet(models.QuerySet):
             account=OuterRef("pk"), status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
         )
 
-    def for_list(self) -> AccountQuerySet:
-        """Customer list rows: owner and coordinator joined, live contract value and next
-        renewal as correlated subqueries (evaluated only for the rows on the page)."""
+    def with_list_figures(self) -> AccountQuerySet:
+        """Live contract value and next renewal as correlated subqueries (evaluated only for
+        the rows read, or for every filtered row when the list is sorted by one of them)."""
         live = self.live_subscriptions()
         value = live.values("account").annotate(total=Sum("annual_value")).values("total")
         next_renewal = (
@@ -98,14 +110,27 @@ class AccountQuerySet(models.QuerySet):
             .annotate(first=Min("renewal_date"))
             .values("first")
         )
-        return (
-            self.active_records()
-            .select_related("owner", "relations_coordinator")
-            .annotate(
-                contract_value=Coalesce(Subquery(value), models.Value(0), output_field=models.DecimalField()),
-                next_renewal=Subquery(next_renewal, output_field=models.DateField()),
-            )
+        return self.annotate(
+            contract_value=Coalesce(Subquery(value), models.Value(0), output_field=models.DecimalField()),
+            next_renewal=Subquery(next_renewal, output_field=models.DateField()),
         )
+
+    def for_list(self) -> AccountQuerySet:
+        """Customer list rows: owner and coordinator joined, live contract value and next
+        renewal as correlated subqueries (evaluated only for the rows on the page)."""
+        return self.active_records().select_related("owner", "relations_coordinator").with_list_figures()
+
+    def sorted_by(self, key: str) -> AccountQuerySet:
+        """The list in the order of one of its columns (`LIST_SORTS`), `-key` for descending;
+        the client code breaks ties so pages never overlap."""
+        descending = key.startswith("-")
+        columns = LIST_SORTS.get(key.lstrip("-"))
+        if columns is None:
+            return self.order_by("number")
+        queryset = self.with_list_figures() if key.lstrip("-") in ("value", "renewal") else self
+        nulls = {"nulls_last": True}
+        order = [(models.F(c).desc(**nulls) if descending else models.F(c).asc(**nulls)) for c in columns]
+        return queryset.order_by(*order, "number")
 
     def for_list_table(self, accounts: models.QuerySet) -> AccountQuerySet:
         """The customer list's table rows for `accounts`, one page of the filtered list
@@ -118,6 +143,11 @@ class AccountQuerySet(models.QuerySet):
         """
         rows = self.for_list().only(*LIST_TABLE_COLUMNS).filter(pk__in=accounts.values("pk"))
         return rows.order_by(*accounts.query.order_by) if accounts.query.order_by else rows
+
+    def for_export(self, accounts: models.QuerySet) -> AccountQuerySet:
+        """Every filtered account, in the list's order, for a CSV or XLSX export."""
+        rows = self.for_list().filter(pk__in=accounts.order_by().values("pk"))
+        return rows.order_by(*accounts.query.order_by) if accounts.query.order_by else rows.order_by("number")
 
     def for_360(self) -> AccountQuerySet:
         """Everything the customer 360 page shows, in a fixed number of queries."""

@@ -12,13 +12,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.roles import DATA_STEWARD, SALES_REP, has_role
 from customers import ownership, services
 from customers.dedupe import find_matches
 from customers.errors import ConflictError, MergeError, OwnershipError
-from customers.filters import AccountFilter
+from customers.exports import FORMATS as EXPORT_FORMATS
+from customers.exports import export_response
+from customers.filters import AccountFilter, without_invalid
 from customers.forms import (
     AccountForm,
     ActivityForm,
@@ -28,6 +31,7 @@ from customers.forms import (
     SubscriptionForm,
     UndoMergeForm,
     conflict_form,
+    staff_with_role,
 )
 from customers.history import account_changes
 from customers.models import (
@@ -41,7 +45,9 @@ from customers.models import (
     Opportunity,
     Subscription,
 )
+from customers.querysets import LIST_SORTS
 from customers.tasks import scan_duplicates as scan_duplicates_task
+from customers.validators import format_abn
 
 SEARCH_LIMIT = 20
 HOME_LIST_LENGTH = 10
@@ -62,21 +68,134 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/home.html", context)
 
 
+LIST_PAGE_SIZES = (25, 50, 100, 200)
+LIST_COLUMNS = (
+    ("Code", "code", ""),
+    ("Customer", "name", ""),
+    ("Office", "office", ""),
+    ("Status", "status", ""),
+    ("Owner", "owner", ""),
+    ("Coordinator", "coordinator", ""),
+    ("Contract value (AUD/yr)", "value", "num"),
+    ("Next renewal", "renewal", ""),
+)
+EXPORT_HEADERS = (
+    "Code",
+    "Customer",
+    "Legal name",
+    "ABN",
+    "Office",
+    "Status",
+    "Owner",
+    "Coordinator",
+    "Contract value (AUD/yr)",
+    "Next renewal",
+)
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("per_page", ""))
+    except ValueError:
+        return settings.CUSTOMER_LIST_PAGE_SIZE
+    return size if size in LIST_PAGE_SIZES else settings.CUSTOMER_LIST_PAGE_SIZE
+
+
+def _sort_links(request: HttpRequest, sort: str) -> list[dict[str, str]]:
+    """Each column header's link: sorts by it, or reverses it when it is the current sort."""
+    links = []
+    for label, key, css in LIST_COLUMNS:
+        query = request.GET.copy()
+        for name in ("page", "sort", "export"):
+            query.pop(name, None)
+        query["sort"] = f"-{key}" if sort == key else key
+        state = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        links.append({"label": label, "url": f"?{query.urlencode()}", "sort": state, "css": css})
+    return links
+
+
+def _export_row(account: Account) -> list:
+    return [
+        account.code,
+        account.display_name,
+        account.legal_name,
+        format_abn(account.abn) if account.abn else "",
+        account.get_office_display(),
+        account.get_lifecycle_status_display(),
+        account.owner.get_full_name() if account.owner else "",
+        account.relations_coordinator.get_full_name() if account.relations_coordinator else "",
+        account.contract_value,
+        account.next_renewal,
+    ]
+
+
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilter(request.GET or None, queryset=Account.objects.active_records())
+    filterset, notes = without_invalid(
+        AccountFilter, request.GET or None, queryset=Account.objects.active_records(), request=request
+    )
     accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    page = Paginator(accounts, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort", "")
+    if sort and sort.lstrip("-") not in LIST_SORTS:
+        notes.append(f"Ignored the sort “{sort}”: not a column of this list.")
+        sort = ""
+    if sort:
+        accounts = accounts.sorted_by(sort)
+    export = request.GET.get("export", "")
+    if export in EXPORT_FORMATS:
+        rows = (_export_row(a) for a in Account.objects.for_export(accounts).iterator(chunk_size=2000))
+        return export_response(export, stem="customers", headers=EXPORT_HEADERS, rows=rows)
+    page_size = _page_size(request)
+    page = Paginator(accounts, page_size).get_page(request.GET.get("page"))
     page.object_list = Account.objects.for_list_table(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("export", None)
+    size_query = query.copy()
+    size_query.pop("per_page", None)
     context = {
+        "size_query": size_query.urlencode(),
         "filter": filterset,
+        "notes": notes,
         "page": page,
         "query": query.urlencode(),
+        "columns": _sort_links(request, sort),
+        "page_sizes": LIST_PAGE_SIZES,
+        "page_size": page_size,
         "can_add": ownership.can_create(request.user, Account),
+        "can_reassign": ownership.owns(request.user, Account(), "owner"),
+        "sales_reps": staff_with_role(SALES_REP) if ownership.owns(request.user, Account(), "owner") else [],
+        "next_url": request.get_full_path(),
     }
     template = "customers/partials/account_table.html" if request.htmx else "customers/account_list.html"
     return render(request, template, context)
+
+
+@require_http_methods(["POST"])
+def account_bulk_owner(request: HttpRequest) -> HttpResponse:
+    """A sales manager gives the selected accounts a new owner, with one reason."""
+    if not ownership.owns(request.user, Account(), "owner"):
+        raise PermissionDenied("Only a sales manager reassigns account owners.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("customers:account_list")
+    codes = request.POST.getlist("codes")
+    owner = staff_with_role(SALES_REP).filter(pk=request.POST.get("owner") or None).first()
+    reason = request.POST.get("reason", "").strip()
+    if not codes or owner is None or not reason:
+        messages.error(request, "Tick the accounts, choose the new owner and say why.")
+        return redirect(back)
+    accounts = list(Account.objects.active_records().filter(code__in=[c.upper() for c in codes]))
+    try:
+        changed = services.reassign_owner(accounts=accounts, owner=owner, actor=request.user, reason=reason)
+    except (OwnershipError, ValidationError) as error:
+        messages.error(request, error.messages if isinstance(error, ValidationError) else str(error))
+        return redirect(back)
+    messages.success(
+        request,
+        f"{len(changed)} account{'s' if len(changed) != 1 else ''} now owned by {owner.get_full_name()}; "
+        "each has its history row.",
+    )
+    return redirect(back)
 
 
 def _get_account(code: str, queryset=None) -> Account:

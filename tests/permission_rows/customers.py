@@ -14,6 +14,7 @@ ROWS: dict[str, dict[str, int]] = {
     "customers:account_list": OK_FOR_ALL,
     "customers:account_detail": OK_FOR_ALL,
     "customers:account_history": OK_FOR_ALL,
+    "customers:account_bulk_owner": {**dict.fromkeys(ROLE_NAMES, 405), ANON: 302},  # POST only
     "customers:account_add": only("customer_relations", "data_steward"),
     "customers:account_edit": only("customer_relations", "sales_manager", "finance", "data_steward"),
     "customers:contact_add": only("customer_relations", "sales_rep", "data_steward"),
