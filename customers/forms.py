@@ -317,6 +317,22 @@ class MergeForm(forms.Form):
         return {"survivor": survivor, "duplicate": duplicate, "choices": choices}
 
 
+class HistoryFilterForm(forms.Form):
+    """The History tab's filters; the field and person choices are those in the history."""
+
+    field = forms.ChoiceField(label="Field", required=False)
+    who = forms.ChoiceField(label="Person", required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, changes, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = sorted({c.label for c in changes if c.label and c.label != "—"})
+        people = sorted({c.who for c in changes})
+        self.fields["field"].choices = [("", "Any field"), *((label, label) for label in labels)]
+        self.fields["who"].choices = [("", "Anyone"), *((who, who) for who in people)]
+
+
 class UndoMergeForm(forms.Form):
     reason = forms.CharField(
         label="Reason",

@@ -26,6 +26,7 @@ from customers.forms import (
     AccountForm,
     ActivityForm,
     ContactForm,
+    HistoryFilterForm,
     MergeForm,
     OpportunityForm,
     SubscriptionForm,
@@ -33,7 +34,7 @@ from customers.forms import (
     conflict_form,
     staff_with_role,
 )
-from customers.history import account_changes
+from customers.history import account_changes, filter_changes
 from customers.models import (
     Account,
     AccountMerge,
@@ -252,7 +253,33 @@ def account_history(request: HttpRequest, code: str) -> HttpResponse:
         if survivor is None:
             raise
         return redirect("customers:account_history", code=survivor.code)
-    context = {"account": account, "tab": "history", "changes": account_changes(account)}
+    changes = account_changes(account)
+    form = HistoryFilterForm(request.GET or None, changes=changes)
+    notes = []
+    if form.is_bound and not form.is_valid():
+        notes = [
+            f"Ignored the {form.fields[name].label.lower()} filter: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        ]
+    if form.is_bound:
+        # An invalid filter is left out (and noted above); the valid ones still apply.
+        chosen = {name: value for name, value in form.cleaned_data.items() if value}
+        changes = filter_changes(changes, **chosen)
+    export = request.GET.get("export", "")
+    if export in EXPORT_FORMATS:
+        rows = ([c.when, c.who, c.record, c.label, c.old, c.new, c.why, c.action] for c in changes)
+        headers = ("When", "Who", "Record", "Field", "Old", "New", "Why", "Action")
+        return export_response(export, stem=f"{account.code}-history", headers=headers, rows=rows)
+    query = request.GET.copy()
+    query.pop("export", None)
+    context = {
+        "account": account,
+        "tab": "history",
+        "changes": changes,
+        "form": form,
+        "notes": notes,
+        "query": query.urlencode(),
+    }
     template = "customers/partials/history_table.html" if request.htmx else "customers/account_history.html"
     return render(request, template, context)
 

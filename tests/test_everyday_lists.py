@@ -159,3 +159,44 @@ def test_a_bulk_reassignment_without_a_reason_changes_nothing(client_for, three)
 def test_the_bulk_bar_is_offered_to_a_sales_manager_only(client_for, three):
     assert 'id="bulk-owner"' in client_for("sales_manager").get(LIST).content.decode()
     assert 'id="bulk-owner"' not in client_for("sales_rep").get(LIST).content.decode()
+
+
+def test_history_names_a_subscription_by_its_product_and_filters_by_field_person_and_date(client_for, personas):
+    from customers import services
+
+    account = AccountFactory(legal_name="Banksia Dental Pty Ltd")
+    subscription = SubscriptionFactory(account=account, seats=10)
+    services.update_subscription(
+        subscription=subscription,
+        changes={"seats": 12},
+        expected_version=subscription.version,
+        actor=personas["customer_relations"],
+        reason="Two more seats",
+    )
+    services.update_account(
+        account=account,
+        changes={"phone": "08 9000 0000"},
+        expected_version=account.version,
+        actor=personas["data_steward"],
+        reason="New switchboard",
+    )
+    url = reverse("customers:account_history", args=[account.code])
+    client = client_for("executive")
+
+    changes = client.get(url, {"field": "Seats or quantity"}).context["changes"]
+    assert [(c.record, c.old, c.new) for c in changes] == [(f"Subscription {subscription.product}", "10", "12")]
+    changes = client.get(url, {"who": "Data Steward Demo"}).context["changes"]
+    assert [c.why for c in changes] == ["New switchboard"]
+    assert client.get(url, {"until": "2000-01-01"}).context["changes"] == []
+    response = client.get(url, {"field": "Seats or quantity", "until": "not a date"})
+    assert len(response.context["changes"]) == 1
+    assert "Ignored the to filter" in response.content.decode()
+
+
+def test_history_exports_what_is_filtered(client_for, personas):
+    account = AccountFactory(legal_name="Banksia Dental Pty Ltd")
+    url = reverse("customers:account_history", args=[account.code])
+    response = client_for("executive").get(url, {"export": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("When", "Who", "Record")
+    assert len(rows) == 2  # the account's creation
