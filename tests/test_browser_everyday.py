@@ -8,17 +8,21 @@ Needs Debian's `chromium` and `chromium-driver` (see tests/test_browser.py).
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.factories import AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory, UserFactory
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if not (CHROMIUM and CHROMEDRIVER):
@@ -115,3 +119,76 @@ def test_an_edit_conflict_is_resolved_with_one_more_click(browser, live_server, 
     history = mine.find_element(By.ID, "history-table").text
     assert "From the signed order form" in history
     assert "Updated title" in history
+
+
+def _download(driver, url: str) -> bytes:
+    """Fetch a link the page shows with the browser's own session."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    request = urllib.request.Request(url, headers={"Cookie": cookies})
+    with urllib.request.urlopen(request, timeout=WAIT) as response:
+        return response.read()
+
+
+def test_mine_shows_a_coordinator_their_accounts(browser, live_server, personas):
+    AccountFactory(legal_name="Coordinated Client Pty Ltd", relations_coordinator=personas["customer_relations"])
+    AccountFactory(legal_name="Someone Else's Client Pty Ltd")
+    _log_in(browser, live_server, personas["customer_relations"])
+    browser.get(f"{live_server.url}/")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "All your accounts").click()
+
+    WebDriverWait(browser, WAIT).until(lambda b: "mine=on" in b.current_url)
+    table = browser.find_element(By.ID, "account-table").text
+    assert "Coordinated Client" in table
+    assert "Someone Else" not in table
+    assert "Ignored" not in browser.page_source
+    _screenshot(browser, "mine")
+
+
+def test_a_sorted_list_exports_as_shown_with_formula_cells_as_text(browser, live_server, personas):
+    for name, value in (
+        ("Banksia Dental Pty Ltd", "1000"),
+        ("=cmd|' /C calc'!A0", "9000"),
+        ("Coral Bay Pty Ltd", "5000"),
+    ):
+        SubscriptionFactory(account=AccountFactory(legal_name=name), annual_value=Decimal(value))
+    _log_in(browser, live_server, personas["finance"])
+    browser.get(f"{live_server.url}/customers/")
+    browser.find_element(By.CSS_SELECTOR, "a.sort-link[href*='sort=value']").click()
+    WebDriverWait(browser, WAIT).until(lambda b: "sort=value" in b.current_url)
+    WebDriverWait(browser, WAIT).until(lambda b: b.find_elements(By.CSS_SELECTOR, "a.sort-link[href*='sort=-value']"))
+    browser.find_element(By.CSS_SELECTOR, "a.sort-link[href*='sort=-value']").click()  # again: largest first
+    WebDriverWait(browser, WAIT).until(lambda b: "sort=-value" in b.current_url)
+    WebDriverWait(browser, WAIT).until(lambda b: "▼" in b.find_element(By.ID, "account-table").text)
+    first_row = browser.find_element(By.CSS_SELECTOR, "#account-table tbody tr").text
+    assert "=cmd" in first_row
+    _screenshot(browser, "sorted-list")
+
+    xlsx = _download(browser, browser.find_element(By.ID, "export-xlsx").get_attribute("href"))
+
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    names = [row[1].value for row in sheet.iter_rows(min_row=2)]
+    assert names == ["'=cmd|' /C calc'!A0", "Coral Bay Pty Ltd", "Banksia Dental Pty Ltd"]
+    assert sheet.cell(row=2, column=2).data_type == "s"
+
+
+def test_a_sales_manager_reassigns_ticked_accounts_and_each_gets_history(browser, live_server, personas):
+    from customers.models import Account
+
+    accounts = [
+        AccountFactory(legal_name=f"Territory Client {n} Pty Ltd", owner=personas["sales_rep"]) for n in range(3)
+    ]
+    new_rep = UserFactory(username="nina", first_name="Nina", last_name="Ng", roles=["sales_rep"])
+    _log_in(browser, live_server, personas["sales_manager"])
+    browser.get(f"{live_server.url}/customers/")
+    for account in accounts[:2]:
+        browser.find_element(By.CSS_SELECTOR, f"input[name=codes][value={account.code}]").click()
+    Select(browser.find_element(By.ID, "bulk-owner-select")).select_by_visible_text("Nina Ng")
+    browser.find_element(By.ID, "bulk-owner-reason").send_keys("Territory change")
+    browser.find_element(By.CSS_SELECTOR, "#bulk-owner button[type=submit]").click()
+
+    WebDriverWait(browser, WAIT).until(lambda b: "now owned by Nina Ng" in b.page_source)
+    _screenshot(browser, "bulk-reassign")
+    for account in accounts[:2]:
+        latest = Account.history.filter(id=account.pk).latest()
+        assert (latest.owner_id, latest.history_change_reason) == (new_rep.pk, "Territory change")
+    assert Account.objects.get(pk=accounts[2].pk).owner == personas["sales_rep"]
