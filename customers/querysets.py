@@ -7,16 +7,21 @@ import datetime as dt
 import re
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from rapidfuzz import fuzz
 
 from customers.choices import DuplicateStatus, OpportunityStage, SubscriptionStatus
 from customers.matching import normalise_name, phone_digits
 
 TIMELINE_LENGTH = 20
 ALIAS_MATCH_LIMIT = 1000
+FUZZY_MIN_LENGTH = 4  # shorter words match too much to be a typo of anything
+FUZZY_CANDIDATES = 2000  # SQLite: names compared in Python at most
+FUZZY_MIN_SCORE = 80
+FUZZY_PG_THRESHOLD = 0.5
 _CODE_RE = re.compile(r"^cc\d+$", re.IGNORECASE)
 # What the customer list's table prints (templatetags/customer_list.py), besides the
 # contract value and next renewal that `for_list()` annotates.
@@ -198,6 +203,32 @@ class AccountQuerySet(models.QuerySet):
             condition |= Q(abn=digits)
         return self.active_records().filter(condition)
 
+    def close_spellings(self, text: str, *, limit: int) -> list:
+        """Accounts whose name is spelt close to `text` ("merdian" finds Meridian), best first,
+        for when `search()` finds nothing. PostgreSQL: trigram word similarity on the
+        normalised name (the pg_trgm GIN index of migration 0003). SQLite: the duplicate
+        engine's normalisation and its one-typo rule, over names sharing a word's first or
+        last letters."""
+        key = normalise_name(text)
+        if len(key.replace(" ", "")) < FUZZY_MIN_LENGTH:
+            return []
+        accounts = self.for_list()
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.lookups import TrigramWordSimilar
+            from django.contrib.postgres.search import TrigramWordSimilarity
+
+            # pg_trgm's default word-similarity threshold (0.6) misses one dropped letter in
+            # a short name ("merdian" ~ "meridian ..." is 0.55); only this query uses the operator.
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET pg_trgm.word_similarity_threshold = {FUZZY_PG_THRESHOLD}")
+            similar = TrigramWordSimilar(models.F("normalised_name"), models.Value(key))
+            return list(
+                accounts.filter(similar)
+                .annotate(closeness=TrigramWordSimilarity(models.Value(key), "normalised_name"))
+                .order_by("-closeness", "number")[:limit]
+            )
+        return _close_in_python(accounts, key, limit=limit)
+
     def owned_or_coordinated_by(self, user) -> AccountQuerySet:
         return self.filter(Q(owner=user) | Q(relations_coordinator=user))
 
@@ -216,6 +247,27 @@ class AccountQuerySet(models.QuerySet):
             .filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=days))
         )
         return self.filter(pk__in=window.values("account_id"))
+
+
+def _close_in_python(accounts: AccountQuerySet, key: str, *, limit: int) -> list:
+    from customers.dedupe import _one_typo
+
+    words = [w for w in key.split() if len(w) >= FUZZY_MIN_LENGTH] or [key.replace(" ", "")]
+    probe = Q()
+    for word in words:
+        probe |= Q(normalised_name__contains=word[:3]) | Q(normalised_name__contains=word[-3:])
+    scored = []
+    for pk, name in accounts.filter(probe).values_list("pk", "normalised_name")[:FUZZY_CANDIDATES]:
+        names = name.split()
+        if not names:
+            continue
+        per_word = [max(100.0 if w == n or _one_typo(w, n) else fuzz.ratio(w, n) for n in names) for w in words]
+        closeness = sum(per_word) / len(per_word)
+        if closeness >= FUZZY_MIN_SCORE:
+            scored.append((-closeness, pk))
+    ids = [pk for _, pk in sorted(scored)[:limit]]
+    found = {a.pk: a for a in accounts.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
 
 
 class ContactQuerySet(models.QuerySet):

@@ -519,16 +519,38 @@ def activity_add(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    """Global search over accounts (name, alias, code, ABN) and contacts (name, email, phone)."""
+    """Global search over accounts (name, alias, code, ABN) and contacts (name, email, phone);
+    other apps add their results (ticket numbers) through the "search" panel slot. When no
+    customer matches, close spellings are offered ("merdian" finds Meridian)."""
     text = request.GET.get("q", "").strip()[:100]
-    accounts = contacts = []
+    accounts = contacts = close = []
     if text:
         accounts = list(Account.objects.for_list().search(text)[:SEARCH_LIMIT])
         contacts = list(Contact.objects.for_search(text, limit=SEARCH_LIMIT))
         if len(accounts) == 1 and not contacts and accounts[0].code.lower() == text.lower():
             return redirect(accounts[0].get_absolute_url())
-    context = {"q": text, "accounts": accounts, "contacts": contacts, "limit": SEARCH_LIMIT}
+        if not accounts:
+            close = Account.objects.close_spellings(text, limit=SEARCH_LIMIT)
+    context = {"q": text, "accounts": accounts, "contacts": contacts, "close": close, "limit": SEARCH_LIMIT}
     return render(request, "customers/search.html", context)
+
+
+SUGGEST_ACCOUNTS, SUGGEST_CONTACTS = 6, 4
+
+
+def search_suggest(request: HttpRequest) -> HttpResponse:
+    """The header box's type-ahead (htmx): a few customers (or close spellings), contacts and
+    other apps' matches, as links the keyboard can walk (static/js/search.js)."""
+    text = request.GET.get("q", "").strip()[:100]
+    accounts = contacts = []
+    close = False
+    if len(text) >= 2:
+        accounts = list(Account.objects.for_list().search(text)[:SUGGEST_ACCOUNTS])
+        if not accounts:
+            accounts, close = Account.objects.close_spellings(text, limit=SUGGEST_ACCOUNTS), True
+        contacts = list(Contact.objects.for_search(text, limit=SUGGEST_CONTACTS))
+    context = {"q": text, "accounts": accounts, "contacts": contacts, "close": close}
+    return render(request, "customers/partials/search_suggestions.html", context)
 
 
 # --- Duplicates (data stewards) ---------------------------------------------------------

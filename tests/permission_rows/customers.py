@@ -11,6 +11,7 @@ ROWS: dict[str, dict[str, int]] = {
     "login": {**dict.fromkeys(ROLE_NAMES, 302), ANON: 200},
     "logout": {**dict.fromkeys(ROLE_NAMES, 405), ANON: 302},  # POST only; anonymous users go to log in
     "search": OK_FOR_ALL,
+    "search_suggest": OK_FOR_ALL,
     "customers:account_list": OK_FOR_ALL,
     "customers:account_detail": OK_FOR_ALL,
     "customers:account_history": OK_FOR_ALL,
