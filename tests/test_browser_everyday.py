@@ -192,3 +192,77 @@ def test_a_sales_manager_reassigns_ticked_accounts_and_each_gets_history(browser
         latest = Account.history.filter(id=account.pk).latest()
         assert (latest.owner_id, latest.history_change_reason) == (new_rep.pk, "Territory change")
     assert Account.objects.get(pk=accounts[2].pk).owner == personas["sales_rep"]
+
+
+def test_a_misspelt_search_and_the_type_ahead_find_the_customer(browser, live_server, personas):
+    from selenium.webdriver.common.keys import Keys
+
+    AccountFactory(legal_name="Meridian Health Partners Pty Ltd", code="CC009", number=9)
+    AccountFactory(legal_name="Banksia Dental Pty Ltd")
+    _log_in(browser, live_server, personas["support_agent"])
+    browser.get(f"{live_server.url}/")
+
+    browser.find_element(By.TAG_NAME, "body").send_keys("/")  # focuses the header box
+    assert browser.switch_to.active_element.get_attribute("id") == "global-q"
+    browser.switch_to.active_element.send_keys("merdian")
+    WebDriverWait(browser, WAIT).until(lambda b: "CC009" in b.find_element(By.ID, "search-suggestions").text)
+    _screenshot(browser, "type-ahead")
+    browser.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    assert "CC009" in browser.switch_to.active_element.text
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    WebDriverWait(browser, WAIT).until(lambda b: b.current_url.endswith("/customers/CC009/"))
+
+    browser.get(f"{live_server.url}/search/?q=merdian")
+    assert "Close spellings" in browser.page_source
+    assert "Meridian Health Partners" in browser.find_element(By.ID, "main").text
+    _screenshot(browser, "typo-search")
+
+
+def test_ctrl_k_focuses_the_search_box(browser, live_server, personas):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _log_in(browser, live_server, personas["sales_rep"])
+    browser.get(f"{live_server.url}/customers/")
+    browser.find_element(By.TAG_NAME, "h1").click()
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys("k").key_up(Keys.CONTROL).perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "global-q"
+
+
+def test_one_grouped_decision_settles_every_row_with_that_spelling(browser, live_server, personas):
+    from migration.models import MatchReview
+
+    account = AccountFactory(legal_name="Harbour Dental Pty Ltd")
+    candidate = {"code": account.code, "name": account.legal_name, "score": 81, "evidence": ["similar name"]}
+    for row in (3, 9, 14):
+        MatchReview.objects.create(
+            store="d4", file="xero.csv", row=row, incoming_name="Harbour Dental Nth", candidates=[candidate]
+        )
+    MatchReview.objects.create(store="d3", file="pipeline.xlsx", row=2, incoming_name="Coral Bay Freight")
+    _log_in(browser, live_server, personas["data_steward"])
+    browser.get(f"{live_server.url}/migration/reviews/")
+    _screenshot(browser, "review-groups")
+
+    browser.find_element(By.XPATH, f"//button[contains(., 'It is {account.code}')]").click()
+
+    WebDriverWait(browser, WAIT).until(lambda b: "3 rows settled" in b.page_source)
+    assert MatchReview.objects.filter(status="resolved").count() == 3
+    assert MatchReview.objects.get(incoming_name="Coral Bay Freight").status == "open"
+
+
+def test_the_customer_360_fits_a_390_pixel_phone(live_server, personas):
+    account = AccountFactory(legal_name="Meridian Health Partners Pty Ltd", code="CC009", number=9)
+    for n in range(3):
+        SubscriptionFactory(account=account, annual_value=Decimal("48000.00") + n, tenancy_ref=f"TEN-{n:06d}-AU")
+        ContactFactory(account=account, first_name="Priya", last_name=f"Shah-Longname{n}")
+    phone = _driver(390, 844)
+    try:
+        _log_in(phone, live_server, personas["sales_manager"])
+        phone.get(f"{live_server.url}/customers/CC009/")
+        overflow = phone.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
+        )
+        _screenshot(phone, "360-phone")
+        assert overflow <= 0
+    finally:
+        phone.quit()
