@@ -40,7 +40,7 @@ def test_support_agent_sees_contract_values_renewals_and_opportunities_read_only
     response = client_for("support_agent").get(reverse("customers:account_detail", args=["CC009"]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "$48,000.00" in html
+    assert "$48,000" in html
     assert "1 Feb 2027" in html
     assert "Analytics Pro upsell" in html
     assert "Priya Shah" in html
@@ -443,3 +443,10 @@ def test_home_query_count_does_not_grow_with_data(client_for, personas, django_a
     small = _queries_for(client, django_assert_max_num_queries, reverse("home"))
     _populate(12, personas)
     assert _queries_for(client, django_assert_max_num_queries, reverse("home")) == small
+
+
+def test_the_refusal_page_links_back_to_the_record(client_for, cc009):
+    contact = cc009.contacts.get()
+    response = client_for("support_agent").get(reverse("customers:contact_edit", args=[cc009.code, contact.pk]))
+    assert response.status_code == 403
+    assert f'href="{cc009.get_absolute_url()}"' in response.content.decode()

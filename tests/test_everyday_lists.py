@@ -200,3 +200,21 @@ def test_history_exports_what_is_filtered(client_for, personas):
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("When", "Who", "Record")
     assert len(rows) == 2  # the account's creation
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(Decimal("48000.00"), "$48,000"), (Decimal("1234.50"), "$1,234.50"), ("12500.00", "$12,500"), (None, "—")],
+)
+def test_money_reads_the_same_everywhere(value, shown):
+    from cloudcore_crm.lib.formats import money
+
+    assert money(value) == shown
+
+
+def test_dates_and_abns_read_the_same_everywhere():
+    from cloudcore_crm.lib.formats import abn, day
+
+    assert day(dt.date(2027, 2, 1)) == "1 Feb 2027"
+    assert day("2027-03-01") == "1 Mar 2027"
+    assert abn("51824753556") == "51 824 753 556"

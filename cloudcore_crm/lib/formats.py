@@ -1,6 +1,6 @@
 """How money, dates and ABNs read everywhere (lists, the 360, forms, queues, emails).
 
-Money: "$48,000.00" (whole dollars "$48,000" where a list shows no cents); dates:
+Money: "$48,000", or "$48,000.50" when there are cents; dates:
 "1 Feb 2027"; ABNs: "51 824 753 556". The template filters in
 `cloudcore_crm/templatetags/formats.py` call these.
 """
@@ -13,7 +13,8 @@ from decimal import Decimal, InvalidOperation
 NO_VALUE = "—"
 
 
-def money(value, *, cents: bool = True) -> str:
+def money(value) -> str:
+    """Whole dollars, with cents only when there are some: "$48,000", "$1,234.50", "-$5"."""
     if value in (None, ""):
         return NO_VALUE
     try:
@@ -21,7 +22,8 @@ def money(value, *, cents: bool = True) -> str:
     except InvalidOperation:
         return str(value)
     sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}" if cents else f"{sign}${abs(amount):,.0f}"
+    amount = abs(amount)
+    return f"{sign}${amount:,.0f}" if amount == amount.to_integral_value() else f"{sign}${amount:,.2f}"
 
 
 def day(value) -> str:

@@ -1,4 +1,4 @@
-"""`{% load formats %}`: `{{ value|money }}`, `{{ value|money_whole }}`, `{{ date|day }}`,
+"""`{% load formats %}`: `{{ value|money }}`, `{{ date|day }}`,
 `{{ abn|abn }}`, the same formatting on every page (see cloudcore_crm/lib/formats.py)."""
 
 from __future__ import annotations
@@ -13,11 +13,6 @@ register = template.Library()
 @register.filter
 def money(value) -> str:
     return formats.money(value)
-
-
-@register.filter
-def money_whole(value) -> str:
-    return formats.money(value, cents=False)
 
 
 @register.filter
