@@ -229,6 +229,7 @@ class OpportunityForm(OwnedFieldsForm):
 
 class ActivityForm(OwnedFieldsForm):
     REASON_PLACEHOLDER = "Optional"
+    note = "Anyone may add to the timeline."
 
     class Meta:
         model = Activity

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Account, Contact, Subscription
 from tests.factories import (
@@ -206,6 +207,19 @@ def test_fields_this_person_may_write_do_not_repeat_who_owns_them(client_for, cc
 def test_the_activity_form_says_anyone_may_add_and_takes_when_it_happened(client_for, cc009):
     html = client_for("support_agent").get(reverse("customers:activity_add", args=[cc009.code])).content.decode()
     assert "Owned by" not in html
+    assert "Anyone may add to the timeline." in html
+    assert 'type="datetime-local"' in html
+
+
+def test_an_activity_logged_after_the_fact_keeps_when_it_happened(client_for, cc009):
+    response = client_for("support_agent").post(
+        reverse("customers:activity_add", args=[cc009.code]),
+        {"kind": "call", "summary": "Called about the renewal", "occurred_at": "2026-11-30T14:30"},
+    )
+    assert response.status_code == 302
+    activity = cc009.activities.get()
+    local = timezone.localtime(activity.occurred_at)
+    assert (local.date(), local.hour, local.minute) == (dt.date(2026, 11, 30), 14, 30)
 
 
 @pytest.mark.parametrize(
