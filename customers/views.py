@@ -162,6 +162,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "columns": _sort_links(request, sort),
         "page_sizes": LIST_PAGE_SIZES,
         "page_size": page_size,
+        "default_page_size": settings.CUSTOMER_LIST_PAGE_SIZE,
+        "sort": sort,
         "can_add": ownership.can_create(request.user, Account),
         "can_reassign": ownership.owns(request.user, Account(), "owner"),
         "sales_reps": staff_with_role(SALES_REP) if ownership.owns(request.user, Account(), "owner") else [],

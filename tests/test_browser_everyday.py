@@ -161,6 +161,9 @@ def test_a_sorted_list_exports_as_shown_with_formula_cells_as_text(browser, live
     WebDriverWait(browser, WAIT).until(lambda b: "▼" in b.find_element(By.ID, "account-table").text)
     first_row = browser.find_element(By.CSS_SELECTOR, "#account-table tbody tr").text
     assert "=cmd" in first_row
+    Select(browser.find_element(By.ID, "id_office")).select_by_value("perth")  # a filter keeps the order
+    WebDriverWait(browser, WAIT).until(lambda b: "office=perth" in b.current_url)
+    assert "sort=-value" in browser.current_url
     _screenshot(browser, "sorted-list")
 
     xlsx = _download(browser, browser.find_element(By.ID, "export-xlsx").get_attribute("href"))
