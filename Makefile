@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make run PORT=8010` serves on another port; printed logins and email links follow it.
+PORT ?= 8000
+export PORT
 
 .PHONY: run test install lint format bench clean
 
@@ -14,14 +17,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-## make run: install, migrate the embedded SQLite database, load the demo world, serve.
+## make run [PORT=8000]: install, migrate the embedded SQLite database, load the demo world, serve.
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_tickets
 	$(PY) manage.py seed_demo_pipeline
 	@$(PY) manage.py demo_logins
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: install and run the whole suite (PostgreSQL when DATABASE_URL is set).
 test: $(STAMP)

@@ -206,7 +206,8 @@ SUPPORT_LOOKUP_API_TOKENS = env_list("SUPPORT_LOOKUP_API_TOKENS")
 SUPPORT_HELPDESK_TIME_ZONE = env_str("SUPPORT_HELPDESK_TIME_ZONE", "Australia/Perth")
 # The webhook reads at most 1 MB itself (413 beyond), so Django's 2.5 MB
 # DATA_UPLOAD_MAX_MEMORY_SIZE default stays as it is.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")  # links in alert emails
+# Links in alert emails and the printed demo logins; `make run PORT=8010` sets PORT.
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
 CHURN_RISK_WEIGHTS = {
     "ticket_volume": env_int("CHURN_RISK_WEIGHT_TICKET_VOLUME", 30),
     "satisfaction_level": env_int("CHURN_RISK_WEIGHT_SATISFACTION_LEVEL", 20),

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("customers.urls")),
     path("search/", customer_views.search, name="search"),
+    path("search/suggest/", customer_views.search_suggest, name="search_suggest"),
     path("migration/", include("migration.urls")),
     path("support/", include("support_bridge.urls")),
     path("api/support/", include("support_bridge.api_urls")),

@@ -59,7 +59,6 @@ ACCOUNT_COUNT = 500
 NAME_ATTEMPTS = 200  # tries for an unused "<place> <trade>" name before combining two places
 MOBILE_BLOCK_LIMIT = 8_000  # of the 10,000 numbers in 0491 57x xxx, the block demo mobiles use
 REASON = "Demo world (seed_demo)"
-DEMO_URL = "http://127.0.0.1:8000"
 STAFF_EMAIL_DOMAIN = "cloudcore.example"
 OFFICE_TIMEZONES = {Office.PERTH: ZoneInfo("Australia/Perth"), Office.SYDNEY: ZoneInfo("Australia/Sydney")}
 
@@ -1265,7 +1264,7 @@ def login_lines() -> list[str]:
     """The demo logins table `make run` prints: one login per role, then the extra staff."""
     password = settings.DEMO_PASSWORD
     lines = [
-        f"Demo logins at {DEMO_URL} (password for all: {password})",
+        f"Demo logins at {settings.SITE_URL} (password for all: {password})",
         f"  {'username':<20} {'password':<16} {'name':<18} role",
     ]
     for member in demo_staff():

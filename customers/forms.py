@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import timezone
 
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, SALES_REP
 from customers import ownership
@@ -39,10 +41,12 @@ class OwnedFieldsForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"placeholder": "e.g. customer called with a new number"}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    REASON_PLACEHOLDER = "e.g. customer called with a new number"
 
     def __init__(self, *args, user, account: Account | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["reason"].widget.attrs["placeholder"] = self.REASON_PLACEHOLDER
         self.is_edit = self.instance.pk is not None
         if account is not None and hasattr(self.instance, "account_id") and not self.instance.account_id:
             self.instance.account = account
@@ -59,7 +63,9 @@ class OwnedFieldsForm(forms.ModelForm):
                 field.validators.extend(v for v in model_validators if v not in field.validators)
             rule_text = ownership.owner_label(self.instance, name)
             if ownership.owns(user, self.instance, name):
-                field.help_text = " ".join(filter(None, [str(field.help_text), ownership.sentence(rule_text)]))
+                # Who owns a field matters only where it stops this person: not repeated
+                # under every field they may write.
+                pass
             elif ownership.can_override(user):
                 self.overrides.append(name)
                 field.help_text = ownership.sentence(f"{rule_text}; you may override it with a reason")
@@ -101,6 +107,8 @@ class OwnedFieldsForm(forms.ModelForm):
 
 
 class AccountForm(OwnedFieldsForm):
+    REASON_PLACEHOLDER = "e.g. new address from the customer's email"
+
     abn = forms.CharField(label="ABN", max_length=20, required=False, help_text="11 digits; spaces are fine.")
     owner = StaffChoiceField(queryset=staff_with_role(SALES_REP), required=False, label="Account owner (sales rep)")
     relations_coordinator = StaffChoiceField(
@@ -181,6 +189,8 @@ class ContactForm(OwnedFieldsForm):
 
 
 class SubscriptionForm(OwnedFieldsForm):
+    REASON_PLACEHOLDER = "e.g. seats added on order SO-1042"
+
     class Meta:
         model = Subscription
         fields = [
@@ -207,6 +217,8 @@ class SubscriptionForm(OwnedFieldsForm):
 
 
 class OpportunityForm(OwnedFieldsForm):
+    REASON_PLACEHOLDER = "e.g. customer asked for a quote"
+
     owner = StaffChoiceField(queryset=staff_with_role(SALES_REP), label="Sales rep")
 
     class Meta:
@@ -227,17 +239,35 @@ class OpportunityForm(OwnedFieldsForm):
 
 
 class ActivityForm(OwnedFieldsForm):
+    REASON_PLACEHOLDER = "Optional"
+    note = "Anyone may add to the timeline."
+
     class Meta:
         model = Activity
-        fields = ["kind", "contact", "summary", "detail"]
-        widgets = {"detail": forms.Textarea(attrs={"rows": 3})}
+        fields = ["kind", "contact", "occurred_at", "summary", "detail"]
+        widgets = {
+            "detail": forms.Textarea(attrs={"rows": 3}),
+            "occurred_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+        labels = {"occurred_at": "When it happened"}
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, account=account, **kwargs)
+        # A call logged after the fact keeps the time it happened; the default is now.
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["occurred_at"].required = False  # blank: now
+        self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        self.fields["summary"].widget.attrs["placeholder"] = "e.g. Called about the renewal quote"
         self.fields["contact"].queryset = Contact.objects.filter(account=account)
         self.fields["kind"].choices = [
             c for c in self.fields["kind"].choices if c[0] in ("note", "call", "email", "meeting")
         ]
+
+    def changes(self) -> dict:
+        changes = super().changes()
+        if changes.get("occurred_at") is None:
+            changes.pop("occurred_at", None)
+        return changes
 
 
 class MergeForm(forms.Form):
@@ -299,6 +329,22 @@ class MergeForm(forms.Form):
         return {"survivor": survivor, "duplicate": duplicate, "choices": choices}
 
 
+class HistoryFilterForm(forms.Form):
+    """The History tab's filters; the field and person choices are those in the history."""
+
+    field = forms.ChoiceField(label="Field", required=False)
+    who = forms.ChoiceField(label="Person", required=False)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, changes, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = sorted({c.label for c in changes if c.label and c.label != "—"})
+        people = sorted({c.who for c in changes})
+        self.fields["field"].choices = [("", "Any field"), *((label, label) for label in labels)]
+        self.fields["who"].choices = [("", "Anyone"), *((who, who) for who in people)]
+
+
 class UndoMergeForm(forms.Form):
     reason = forms.CharField(
         label="Reason",
@@ -325,3 +371,60 @@ def _shown(instance, name: str) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def _raw(value):
+    """A form value as the model stores it (a related object by its id, text stripped)."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _blank(value):
+    return None if value == "" else value
+
+
+def conflict_form(form: OwnedFieldsForm, conflict, *, seen_version: int) -> OwnedFieldsForm:
+    """The same form again after a conflict, ready to save with one click.
+
+    It carries the record's new version. For each field someone else changed: if this person
+    left it as they found it, it now holds the other person's value (saving must not put the
+    old value back); if they typed something else, what they typed is kept. Either way the
+    other person's value is shown beside the field (`form[name].theirs`).
+    """
+    model = type(form.instance)
+    fresh = model._default_manager.get(pk=form.instance.pk)
+    seen_record = fresh.history.filter(version=seen_version).order_by("-history_date", "-history_id").first()
+    data = form.data.copy()
+    data["version"] = str(conflict.current_version)
+    kept_mine: set[str] = set()
+    theirs = {change.field: change for change in conflict.changes if change.field in form.fields}
+    for name in theirs:
+        field = form.fields[name]
+        if field.disabled:
+            continue  # a read-only field shows the record's value anyway
+        attname = model._meta.get_field(name).attname
+        typed = _raw(form.cleaned_data.get(name))
+        untouched = seen_record is not None and _blank(typed) == _blank(getattr(seen_record, attname))
+        if untouched:
+            current = getattr(fresh, attname)
+            if isinstance(field, forms.BooleanField):
+                data.pop(name, None)
+                if current:
+                    data[name] = "on"
+            else:
+                data[name] = "" if current is None else str(current)
+        else:
+            kept_mine.add(name)
+    form_kwargs = {"user": form.user, "instance": fresh}
+    if isinstance(form, ActivityForm):
+        form_kwargs["account"] = fresh.account
+    again = type(form)(data, **form_kwargs)
+    again.conflict = conflict
+    for name, change in theirs.items():
+        bound = again[name]  # bound fields are cached per form, so the template sees these
+        bound.theirs = change
+        bound.mine_kept = name in kept_mine
+    return again

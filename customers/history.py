@@ -94,14 +94,16 @@ class _Labeller:
         return str(raw)
 
 
-def _record_title(model: type[models.Model], record) -> str:
+def _record_title(model: type[models.Model], record, labeller: _Labeller | None = None) -> str:
+    """What a history row is about, by name: "Contact Jane Citizen", "Subscription DataVault"."""
     name = model._meta.verbose_name.capitalize()
     if model._meta.model_name == "account":
         return name
     if model._meta.model_name == "contact":
         return f"{name} {record.first_name} {record.last_name}"
     if model._meta.model_name == "subscription":
-        return f"{name} #{record.id}"
+        product = labeller.value("product", record.product_id) if labeller is not None else ""
+        return f"{name} {product}" if product and product != "—" else f"{name} #{record.id}"
     return f"{name} “{getattr(record, 'name', None) or getattr(record, 'value', record.id)}”"
 
 
@@ -121,7 +123,7 @@ def diff_records(model: type[models.Model], records: list, names: dict | None = 
                 when=record.history_date,
                 who=_user_label(record.history_user),
                 why=record.history_change_reason or "",
-                record=_record_title(model, record),
+                record=_record_title(model, record, labeller),
             )
             if record.history_type == "+":
                 # One row per new record, listing what it was created with.
@@ -203,4 +205,23 @@ def changes_since(instance: models.Model, version: int) -> list[OtherChange]:
     return [
         OtherChange(field=c.field, label=c.label.lower(), old=c.old, new=c.new, who=c.who, when=c.when, why=c.why)
         for c in found
+    ]
+
+
+def filter_changes(
+    changes: list[FieldChange], *, field: str = "", who: str = "", since=None, until=None
+) -> list[FieldChange]:
+    """The History tab's filters: by field label, by person, and by date (inclusive)."""
+    from django.utils import timezone
+
+    def day(change):
+        return timezone.localtime(change.when).date() if timezone.is_aware(change.when) else change.when.date()
+
+    return [
+        c
+        for c in changes
+        if (not field or c.label == field)
+        and (not who or c.who == who)
+        and (since is None or day(c) >= since)
+        and (until is None or day(c) <= until)
     ]

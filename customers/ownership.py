@@ -35,6 +35,8 @@ class Rule:
     record_owner: bool = False  # the record's own owner (Opportunity.owner)
 
     def describe(self) -> str:
+        if self.roles == frozenset(ROLE_NAMES):
+            return "anyone"
         names = [ROLE_LABELS[r] for r in sorted(self.roles)]
         if self.account_rep:
             names.append("the account's sales rep")
@@ -149,7 +151,8 @@ def writable_fields(user, instance: models.Model, fields: Iterable[str] | None =
 
 
 def owner_label(model: type[models.Model] | models.Model, field: str) -> str:
-    return f"owned by {rule_for(model, field).describe()}"
+    owners = rule_for(model, field).describe()
+    return "anyone may add" if owners == "anyone" else f"owned by {owners}"
 
 
 def sentence(text: str) -> str:

@@ -7,16 +7,21 @@ import datetime as dt
 import re
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from rapidfuzz import fuzz
 
 from customers.choices import DuplicateStatus, OpportunityStage, SubscriptionStatus
 from customers.matching import normalise_name, phone_digits
 
 TIMELINE_LENGTH = 20
 ALIAS_MATCH_LIMIT = 1000
+FUZZY_MIN_LENGTH = 4  # shorter words match too much to be a typo of anything
+FUZZY_CANDIDATES = 2000  # SQLite: names compared in Python at most
+FUZZY_MIN_SCORE = 80
+FUZZY_PG_THRESHOLD = 0.5
 _CODE_RE = re.compile(r"^cc\d+$", re.IGNORECASE)
 # What the customer list's table prints (templatetags/customer_list.py), besides the
 # contract value and next renewal that `for_list()` annotates.
@@ -31,6 +36,18 @@ LIST_TABLE_COLUMNS = (
     "relations_coordinator__first_name",
     "relations_coordinator__last_name",
 )
+
+# The customer list's sortable columns: ?sort=<key> or ?sort=-<key>.
+LIST_SORTS = {
+    "code": ("number",),
+    "name": ("legal_name",),
+    "office": ("office",),
+    "status": ("lifecycle_status",),
+    "owner": ("owner__first_name", "owner__last_name"),
+    "coordinator": ("relations_coordinator__first_name", "relations_coordinator__last_name"),
+    "value": ("contract_value",),
+    "renewal": ("next_renewal",),
+}
 
 
 def _model(name: str) -> type[models.Model]:
@@ -87,9 +104,9 @@ class AccountQuerySet(models.QuerySet):
             account=OuterRef("pk"), status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING]
         )
 
-    def for_list(self) -> AccountQuerySet:
-        """Customer list rows: owner and coordinator joined, live contract value and next
-        renewal as correlated subqueries (evaluated only for the rows on the page)."""
+    def with_list_figures(self) -> AccountQuerySet:
+        """Live contract value and next renewal as correlated subqueries (evaluated only for
+        the rows read, or for every filtered row when the list is sorted by one of them)."""
         live = self.live_subscriptions()
         value = live.values("account").annotate(total=Sum("annual_value")).values("total")
         next_renewal = (
@@ -98,14 +115,27 @@ class AccountQuerySet(models.QuerySet):
             .annotate(first=Min("renewal_date"))
             .values("first")
         )
-        return (
-            self.active_records()
-            .select_related("owner", "relations_coordinator")
-            .annotate(
-                contract_value=Coalesce(Subquery(value), models.Value(0), output_field=models.DecimalField()),
-                next_renewal=Subquery(next_renewal, output_field=models.DateField()),
-            )
+        return self.annotate(
+            contract_value=Coalesce(Subquery(value), models.Value(0), output_field=models.DecimalField()),
+            next_renewal=Subquery(next_renewal, output_field=models.DateField()),
         )
+
+    def for_list(self) -> AccountQuerySet:
+        """Customer list rows: owner and coordinator joined, live contract value and next
+        renewal as correlated subqueries (evaluated only for the rows on the page)."""
+        return self.active_records().select_related("owner", "relations_coordinator").with_list_figures()
+
+    def sorted_by(self, key: str) -> AccountQuerySet:
+        """The list in the order of one of its columns (`LIST_SORTS`), `-key` for descending;
+        the client code breaks ties so pages never overlap."""
+        descending = key.startswith("-")
+        columns = LIST_SORTS.get(key.lstrip("-"))
+        if columns is None:
+            return self.order_by("number")
+        queryset = self.with_list_figures() if key.lstrip("-") in ("value", "renewal") else self
+        nulls = {"nulls_last": True}
+        order = [(models.F(c).desc(**nulls) if descending else models.F(c).asc(**nulls)) for c in columns]
+        return queryset.order_by(*order, "number")
 
     def for_list_table(self, accounts: models.QuerySet) -> AccountQuerySet:
         """The customer list's table rows for `accounts`, one page of the filtered list
@@ -118,6 +148,11 @@ class AccountQuerySet(models.QuerySet):
         """
         rows = self.for_list().only(*LIST_TABLE_COLUMNS).filter(pk__in=accounts.values("pk"))
         return rows.order_by(*accounts.query.order_by) if accounts.query.order_by else rows
+
+    def for_export(self, accounts: models.QuerySet) -> AccountQuerySet:
+        """Every filtered account, in the list's order, for a CSV or XLSX export."""
+        rows = self.for_list().filter(pk__in=accounts.order_by().values("pk"))
+        return rows.order_by(*accounts.query.order_by) if accounts.query.order_by else rows.order_by("number")
 
     def for_360(self) -> AccountQuerySet:
         """Everything the customer 360 page shows, in a fixed number of queries."""
@@ -168,6 +203,32 @@ class AccountQuerySet(models.QuerySet):
             condition |= Q(abn=digits)
         return self.active_records().filter(condition)
 
+    def close_spellings(self, text: str, *, limit: int) -> list:
+        """Accounts whose name is spelt close to `text` ("merdian" finds Meridian), best first,
+        for when `search()` finds nothing. PostgreSQL: trigram word similarity on the
+        normalised name (the pg_trgm GIN index of migration 0003). SQLite: the duplicate
+        engine's normalisation and its one-typo rule, over names sharing a word's first or
+        last letters."""
+        key = normalise_name(text)
+        if len(key.replace(" ", "")) < FUZZY_MIN_LENGTH:
+            return []
+        accounts = self.for_list()
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.lookups import TrigramWordSimilar
+            from django.contrib.postgres.search import TrigramWordSimilarity
+
+            # pg_trgm's default word-similarity threshold (0.6) misses one dropped letter in
+            # a short name ("merdian" ~ "meridian ..." is 0.55); only this query uses the operator.
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET pg_trgm.word_similarity_threshold = {FUZZY_PG_THRESHOLD}")
+            similar = TrigramWordSimilar(models.F("normalised_name"), models.Value(key))
+            return list(
+                accounts.filter(similar)
+                .annotate(closeness=TrigramWordSimilarity(models.Value(key), "normalised_name"))
+                .order_by("-closeness", "number")[:limit]
+            )
+        return _close_in_python(accounts, key, limit=limit)
+
     def owned_or_coordinated_by(self, user) -> AccountQuerySet:
         return self.filter(Q(owner=user) | Q(relations_coordinator=user))
 
@@ -186,6 +247,27 @@ class AccountQuerySet(models.QuerySet):
             .filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=days))
         )
         return self.filter(pk__in=window.values("account_id"))
+
+
+def _close_in_python(accounts: AccountQuerySet, key: str, *, limit: int) -> list:
+    from customers.dedupe import _one_typo
+
+    words = [w for w in key.split() if len(w) >= FUZZY_MIN_LENGTH] or [key.replace(" ", "")]
+    probe = Q()
+    for word in words:
+        probe |= Q(normalised_name__contains=word[:3]) | Q(normalised_name__contains=word[-3:])
+    scored = []
+    for pk, name in accounts.filter(probe).values_list("pk", "normalised_name")[:FUZZY_CANDIDATES]:
+        names = name.split()
+        if not names:
+            continue
+        per_word = [max(100.0 if w == n or _one_typo(w, n) else fuzz.ratio(w, n) for n in names) for w in words]
+        closeness = sum(per_word) / len(per_word)
+        if closeness >= FUZZY_MIN_SCORE:
+            scored.append((-closeness, pk))
+    ids = [pk for _, pk in sorted(scored)[:limit]]
+    found = {a.pk: a for a in accounts.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
 
 
 class ContactQuerySet(models.QuerySet):

@@ -178,6 +178,28 @@ def update_account(
     return _update(account, changes=changes, expected_version=expected_version, actor=actor, reason=reason)
 
 
+def reassign_owner(
+    *, accounts: list[Account], owner: AbstractBaseUser, actor: AbstractBaseUser, reason: str
+) -> list[Account]:
+    """Give many accounts one new owner (a sales manager's bulk action), with one reason.
+
+    Each account is saved on its own, so each gets its own history row (who, old -> new,
+    why); all or none. Accounts already owned by `owner` are left as they are.
+    """
+    if not (reason or "").strip():
+        raise OwnershipError("Say why these accounts change hands.", fields=["owner"])
+    changed = []
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().filter(pk__in=[a.pk for a in accounts]).order_by("pk")
+        for account in locked:
+            if account.owner_id == owner.pk:
+                continue
+            changed.append(
+                _update(account, changes={"owner": owner}, expected_version=account.version, actor=actor, reason=reason)
+            )
+    return changed
+
+
 def add_alias(
     *,
     account: Account,

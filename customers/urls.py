@@ -7,6 +7,7 @@ app_name = "customers"
 urlpatterns = [
     path("", views.account_list, name="account_list"),
     path("add/", views.account_add, name="account_add"),
+    path("bulk/owner/", views.account_bulk_owner, name="account_bulk_owner"),
     # Before "<str:code>/", which would otherwise read "duplicates" as a client code.
     path("duplicates/", views.duplicate_list, name="duplicate_list"),
     path("duplicates/scan/", views.duplicate_scan, name="duplicate_scan"),

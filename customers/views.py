@@ -12,23 +12,29 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.roles import DATA_STEWARD, SALES_REP, has_role
 from customers import ownership, services
 from customers.dedupe import find_matches
 from customers.errors import ConflictError, MergeError, OwnershipError
-from customers.filters import AccountFilter
+from customers.exports import FORMATS as EXPORT_FORMATS
+from customers.exports import export_response
+from customers.filters import AccountFilter, without_invalid
 from customers.forms import (
     AccountForm,
     ActivityForm,
     ContactForm,
+    HistoryFilterForm,
     MergeForm,
     OpportunityForm,
     SubscriptionForm,
     UndoMergeForm,
+    conflict_form,
+    staff_with_role,
 )
-from customers.history import account_changes
+from customers.history import account_changes, filter_changes
 from customers.models import (
     Account,
     AccountMerge,
@@ -40,7 +46,9 @@ from customers.models import (
     Opportunity,
     Subscription,
 )
+from customers.querysets import LIST_SORTS
 from customers.tasks import scan_duplicates as scan_duplicates_task
+from customers.validators import format_abn
 
 SEARCH_LIMIT = 20
 HOME_LIST_LENGTH = 10
@@ -61,21 +69,136 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/home.html", context)
 
 
+LIST_PAGE_SIZES = (25, 50, 100, 200)
+LIST_COLUMNS = (
+    ("Code", "code", ""),
+    ("Customer", "name", ""),
+    ("Office", "office", ""),
+    ("Status", "status", ""),
+    ("Owner", "owner", ""),
+    ("Coordinator", "coordinator", ""),
+    ("Contract value (AUD/yr)", "value", "num"),
+    ("Next renewal", "renewal", ""),
+)
+EXPORT_HEADERS = (
+    "Code",
+    "Customer",
+    "Legal name",
+    "ABN",
+    "Office",
+    "Status",
+    "Owner",
+    "Coordinator",
+    "Contract value (AUD/yr)",
+    "Next renewal",
+)
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("per_page", ""))
+    except ValueError:
+        return settings.CUSTOMER_LIST_PAGE_SIZE
+    return size if size in LIST_PAGE_SIZES else settings.CUSTOMER_LIST_PAGE_SIZE
+
+
+def _sort_links(request: HttpRequest, sort: str) -> list[dict[str, str]]:
+    """Each column header's link: sorts by it, or reverses it when it is the current sort."""
+    links = []
+    for label, key, css in LIST_COLUMNS:
+        query = request.GET.copy()
+        for name in ("page", "sort", "export"):
+            query.pop(name, None)
+        query["sort"] = f"-{key}" if sort == key else key
+        state = "ascending" if sort == key else "descending" if sort == f"-{key}" else ""
+        links.append({"label": label, "url": f"?{query.urlencode()}", "sort": state, "css": css})
+    return links
+
+
+def _export_row(account: Account) -> list:
+    return [
+        account.code,
+        account.display_name,
+        account.legal_name,
+        format_abn(account.abn) if account.abn else "",
+        account.get_office_display(),
+        account.get_lifecycle_status_display(),
+        account.owner.get_full_name() if account.owner else "",
+        account.relations_coordinator.get_full_name() if account.relations_coordinator else "",
+        account.contract_value,
+        account.next_renewal,
+    ]
+
+
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilter(request.GET or None, queryset=Account.objects.active_records())
+    filterset, notes = without_invalid(
+        AccountFilter, request.GET or None, queryset=Account.objects.active_records(), request=request
+    )
     accounts = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    page = Paginator(accounts, settings.CUSTOMER_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort", "")
+    if sort and sort.lstrip("-") not in LIST_SORTS:
+        notes.append(f"Ignored the sort “{sort}”: not a column of this list.")
+        sort = ""
+    if sort:
+        accounts = accounts.sorted_by(sort)
+    export = request.GET.get("export", "")
+    if export in EXPORT_FORMATS:
+        rows = (_export_row(a) for a in Account.objects.for_export(accounts).iterator(chunk_size=2000))
+        return export_response(export, stem="customers", headers=EXPORT_HEADERS, rows=rows)
+    page_size = _page_size(request)
+    page = Paginator(accounts, page_size).get_page(request.GET.get("page"))
     page.object_list = Account.objects.for_list_table(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("export", None)
+    size_query = query.copy()
+    size_query.pop("per_page", None)
     context = {
+        "size_query": size_query.urlencode(),
         "filter": filterset,
+        "notes": notes,
         "page": page,
         "query": query.urlencode(),
+        "columns": _sort_links(request, sort),
+        "page_sizes": LIST_PAGE_SIZES,
+        "page_size": page_size,
+        "default_page_size": settings.CUSTOMER_LIST_PAGE_SIZE,
+        "sort": sort,
         "can_add": ownership.can_create(request.user, Account),
+        "can_reassign": ownership.owns(request.user, Account(), "owner"),
+        "sales_reps": staff_with_role(SALES_REP) if ownership.owns(request.user, Account(), "owner") else [],
+        "next_url": request.get_full_path(),
     }
     template = "customers/partials/account_table.html" if request.htmx else "customers/account_list.html"
     return render(request, template, context)
+
+
+@require_http_methods(["POST"])
+def account_bulk_owner(request: HttpRequest) -> HttpResponse:
+    """A sales manager gives the selected accounts a new owner, with one reason."""
+    if not ownership.owns(request.user, Account(), "owner"):
+        raise PermissionDenied("Only a sales manager reassigns account owners.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("customers:account_list")
+    codes = request.POST.getlist("codes")
+    owner = staff_with_role(SALES_REP).filter(pk=request.POST.get("owner") or None).first()
+    reason = request.POST.get("reason", "").strip()
+    if not codes or owner is None or not reason:
+        messages.error(request, "Tick the accounts, choose the new owner and say why.")
+        return redirect(back)
+    accounts = list(Account.objects.active_records().filter(code__in=[c.upper() for c in codes]))
+    try:
+        changed = services.reassign_owner(accounts=accounts, owner=owner, actor=request.user, reason=reason)
+    except (OwnershipError, ValidationError) as error:
+        messages.error(request, error.messages if isinstance(error, ValidationError) else str(error))
+        return redirect(back)
+    messages.success(
+        request,
+        f"{len(changed)} account{'s' if len(changed) != 1 else ''} now owned by {owner.get_full_name()}; "
+        "each has its history row.",
+    )
+    return redirect(back)
 
 
 def _get_account(code: str, queryset=None) -> Account:
@@ -132,7 +255,33 @@ def account_history(request: HttpRequest, code: str) -> HttpResponse:
         if survivor is None:
             raise
         return redirect("customers:account_history", code=survivor.code)
-    context = {"account": account, "tab": "history", "changes": account_changes(account)}
+    changes = account_changes(account)
+    form = HistoryFilterForm(request.GET or None, changes=changes)
+    notes = []
+    if form.is_bound and not form.is_valid():
+        notes = [
+            f"Ignored the {form.fields[name].label.lower()} filter: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        ]
+    if form.is_bound:
+        # An invalid filter is left out (and noted above); the valid ones still apply.
+        chosen = {name: value for name, value in form.cleaned_data.items() if value}
+        changes = filter_changes(changes, **chosen)
+    export = request.GET.get("export", "")
+    if export in EXPORT_FORMATS:
+        rows = ([c.when, c.who, c.record, c.label, c.old, c.new, c.why, c.action] for c in changes)
+        headers = ("When", "Who", "Record", "Field", "Old", "New", "Why", "Action")
+        return export_response(export, stem=f"{account.code}-history", headers=headers, rows=rows)
+    query = request.GET.copy()
+    query.pop("export", None)
+    context = {
+        "account": account,
+        "tab": "history",
+        "changes": changes,
+        "form": form,
+        "notes": notes,
+        "query": query.urlencode(),
+    }
     template = "customers/partials/history_table.html" if request.htmx else "customers/account_history.html"
     return render(request, template, context)
 
@@ -176,8 +325,9 @@ def _edit(
             try:
                 saved = save(form)
             except ConflictError as conflict:
-                form.add_error(None, str(conflict))
-                form.conflict = conflict
+                # The form comes back carrying the new version and the other person's
+                # values, so the next Save goes through.
+                form = conflict_form(form, conflict, seen_version=form.cleaned_data["version"])
             except (OwnershipError, ValidationError) as error:
                 _apply_service_errors(form, error)
             else:
@@ -358,7 +508,12 @@ def activity_add(request: HttpRequest, code: str) -> HttpResponse:
         account=account,
         title=f"Log an activity with {account.display_name}",
         form_kwargs={"account": account},
-        save=lambda form: services.log_activity(account=account, actor=request.user, **form.changes()),
+        save=lambda form: services.log_activity(
+            account=account,
+            actor=request.user,
+            reason=form.cleaned_data["reason"] or "Logged on the timeline",
+            **form.changes(),
+        ),
     )
 
 
@@ -366,16 +521,38 @@ def activity_add(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    """Global search over accounts (name, alias, code, ABN) and contacts (name, email, phone)."""
+    """Global search over accounts (name, alias, code, ABN) and contacts (name, email, phone);
+    other apps add their results (ticket numbers) through the "search" panel slot. When no
+    customer matches, close spellings are offered ("merdian" finds Meridian)."""
     text = request.GET.get("q", "").strip()[:100]
-    accounts = contacts = []
+    accounts = contacts = close = []
     if text:
         accounts = list(Account.objects.for_list().search(text)[:SEARCH_LIMIT])
         contacts = list(Contact.objects.for_search(text, limit=SEARCH_LIMIT))
         if len(accounts) == 1 and not contacts and accounts[0].code.lower() == text.lower():
             return redirect(accounts[0].get_absolute_url())
-    context = {"q": text, "accounts": accounts, "contacts": contacts, "limit": SEARCH_LIMIT}
+        if not accounts:
+            close = Account.objects.close_spellings(text, limit=SEARCH_LIMIT)
+    context = {"q": text, "accounts": accounts, "contacts": contacts, "close": close, "limit": SEARCH_LIMIT}
     return render(request, "customers/search.html", context)
+
+
+SUGGEST_ACCOUNTS, SUGGEST_CONTACTS = 6, 4
+
+
+def search_suggest(request: HttpRequest) -> HttpResponse:
+    """The header box's type-ahead (htmx): a few customers (or close spellings), contacts and
+    other apps' matches, as links the keyboard can walk (static/js/search.js)."""
+    text = request.GET.get("q", "").strip()[:100]
+    accounts = contacts = []
+    close = False
+    if len(text) >= 2:
+        accounts = list(Account.objects.for_list().search(text)[:SUGGEST_ACCOUNTS])
+        if not accounts:
+            accounts, close = Account.objects.close_spellings(text, limit=SUGGEST_ACCOUNTS), True
+        contacts = list(Contact.objects.for_search(text, limit=SUGGEST_CONTACTS))
+    context = {"q": text, "accounts": accounts, "contacts": contacts, "close": close}
+    return render(request, "customers/partials/search_suggestions.html", context)
 
 
 # --- Duplicates (data stewards) ---------------------------------------------------------

@@ -51,6 +51,7 @@ def seed_demo(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> tupl
             write_estate(directory, seed=seed, clients=ACCOUNT_COUNT, today=today, helpdesk=False)
             run = run_import(paths=list(directory.iterdir()), actor=users[DATA_STEWARD])
         enrich(plan_world(seed=seed, today=today), users)
+        teach(users, run)
     return SeedResult(users_created=created, world_loaded=True, counts=world_counts()), run
 
 
@@ -143,3 +144,132 @@ def _contacts(account: Account, plan: AccountPlan, steward) -> list[Contact]:
             )
         found.append(contact)
     return found
+
+
+# --- What a newcomer can try: a few of each queue, not hundreds --------------------------
+
+TEACH_REASON = "Demo world: entered again by another team, before the CRM"
+OPEN_CONFLICTS_KEPT = {"annual_value": 3, "renewal_date": 3}
+
+
+def teach(users: dict[str, AbstractBaseUser], run: ImportRun | None) -> None:
+    """Leave each steward queue with a handful of real-looking items: three duplicate pairs
+    of different kinds (a "t/a" name, one ABN typed into two records, a misspelt name with
+    the same phone) and a contact entered twice; a few held names, one spelling held on
+    several rows; and a few conflicts between stores (the rest settled as the precedence
+    rule chose). Acme's three spellings stay one account."""
+    from customers.dedupe import find_matches
+    from migration.choices import ConflictStatus, Store
+    from migration.models import ImportConflict, MatchReview
+    from migration.services import resolve_conflicts
+
+    steward = users[DATA_STEWARD]
+    picks = _teaching_accounts()
+    if len(picks) < 6:
+        return
+    trading, same_abn, misspelt, contact_twice, held, held_too = picks[:6]
+
+    def again(**values) -> Account:
+        return services.create_account(actor=steward, reason=TEACH_REASON, **values)
+
+    base = _base_name(trading.legal_name)
+    again(
+        legal_name=f"Nguyen Family Holdings Pty Ltd t/a {base}",
+        office=trading.office,
+        state=trading.state,
+        owner=trading.owner,
+        lifecycle_status=trading.lifecycle_status,
+    )
+    again(
+        legal_name=f"{_initials(same_abn.legal_name)} Group Pty Ltd",
+        abn=same_abn.abn,
+        office=same_abn.office,
+        state=same_abn.state,
+        owner=same_abn.owner,
+        lifecycle_status=same_abn.lifecycle_status,
+    )
+    again(
+        legal_name=_misspell(misspelt.legal_name),
+        phone=misspelt.phone,
+        office=misspelt.office,
+        state=misspelt.state,
+        owner=misspelt.owner,
+        lifecycle_status=misspelt.lifecycle_status,
+    )
+    primary = contact_twice.contacts.order_by("pk").first()
+    if primary is not None and primary.email:
+        services.create_contact(
+            account=contact_twice,
+            actor=steward,
+            reason=TEACH_REASON,
+            first_name=primary.first_name,
+            last_name=primary.last_name,
+            email=primary.email.upper(),
+            phone=primary.phone,
+        )
+    services.scan_duplicates()
+
+    def candidates(name: str) -> list[dict]:
+        return [
+            {"code": m.code, "name": m.label, "score": m.score, "evidence": list(m.evidence)}
+            for m in find_matches(name=name)
+        ]
+
+    held_names = [
+        (f"{_base_name(held.legal_name)} Grp", (112, 340, 577)),  # one spelling on three invoice rows
+        (f"{_base_name(held_too.legal_name)} (WA)", (208,)),
+    ]
+    for name, rows in held_names:
+        found = candidates(name)
+        for row in rows:
+            MatchReview.objects.get_or_create(
+                store=Store.XERO,
+                file="xero_sales_invoices_export.csv",
+                row=row,
+                incoming_name=name,
+                defaults={"run": run, "candidates": found},
+            )
+
+    open_conflicts = ImportConflict.objects.filter(status=ConflictStatus.OPEN).order_by("account__number", "pk")
+    keep: list[int] = []
+    for field, count in OPEN_CONFLICTS_KEPT.items():
+        keep += list(open_conflicts.filter(field=field).values_list("pk", flat=True)[:count])
+    resolve_conflicts(
+        conflicts=list(open_conflicts.exclude(pk__in=keep).select_related("account", "subscription")),
+        apply_other=False,
+        actor=steward,
+        reason="Demo world: checked before the demo; the precedence rule's value stands",
+    )
+
+
+def _teaching_accounts() -> list[Account]:
+    """Ordinary clients to build the examples on (not Acme, not CC009's story), one each."""
+    found = []
+    for account in Account.objects.exclude(normalised_name="acme").exclude(code="CC009").order_by("number"):
+        words = _base_name(account.legal_name).split()
+        if account.abn and account.phone and account.owner_id and len(words) >= 2 and account.number > 20:
+            found.append(account)
+        if len(found) == 6:
+            break
+    return found
+
+
+def _base_name(legal_name: str) -> str:
+    for suffix in (" Pty Ltd", " Pty. Ltd.", " Limited", " Ltd"):
+        if legal_name.endswith(suffix):
+            return legal_name[: -len(suffix)]
+    return legal_name
+
+
+def _initials(legal_name: str) -> str:
+    return "".join(word[0] for word in _base_name(legal_name).split() if word[:1].isalpha()).upper()
+
+
+def _misspell(legal_name: str) -> str:
+    """Two neighbouring letters swapped in the longest word: "Advisers" -> "Adivsers"."""
+    words = legal_name.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    if len(word) >= 5:
+        words[longest] = word[:2] + word[3] + word[2] + word[4:]
+    return " ".join(words)

@@ -445,3 +445,56 @@ def resolve_review(*, review: MatchReview, account, actor: AbstractBaseUser) -> 
     review.status = ReviewStatus.RESOLVED
     review.save(update_fields=["status"])
     return review
+
+
+# --- Review queues worked in bulk ------------------------------------------------------
+
+
+def resolve_review_group(*, reviews: list[MatchReview], account, actor: AbstractBaseUser) -> int:
+    """One decision for every held row with one spelling: each spelling becomes an alias of
+    `account` once, and every row is settled. Returns how many rows were settled."""
+    require_steward(actor)
+    settled = 0
+    with transaction.atomic():
+        locked = list(MatchReview.objects.select_for_update().filter(pk__in=[r.pk for r in reviews]).order_by("pk"))
+        spellings: set[str] = set()
+        for review in locked:
+            if review.status != ReviewStatus.OPEN:
+                continue
+            if review.incoming_name not in spellings:
+                spellings.add(review.incoming_name)
+                customer_services.add_alias(
+                    account=account,
+                    kind=AliasKind.NAME,
+                    value=review.incoming_name,
+                    source=f"{review.file} row {review.row}",
+                    actor=actor,
+                    reason=f"Steward chose {account.code} for “{review.incoming_name}” held by an import",
+                )
+            review.status = ReviewStatus.RESOLVED
+            review.save(update_fields=["status"])
+            settled += 1
+    return settled
+
+
+def resolve_conflicts(
+    *, conflicts: list[ImportConflict], apply_other: bool, actor: AbstractBaseUser, reason: str
+) -> tuple[int, int]:
+    """ "Keep all" or "apply all" for a filtered set of open conflicts, with one reason.
+
+    Applying skips the conflicts that have no single value to apply (they stay open).
+    All or nothing. Returns (settled, skipped)."""
+    require_steward(actor)
+    if not (reason or "").strip():
+        raise OwnershipError("Say why, once for the whole set.", fields=[])
+    settled = skipped = 0
+    with transaction.atomic():
+        for conflict in conflicts:
+            if conflict.status != ConflictStatus.OPEN:
+                continue
+            if apply_other and not conflict.can_apply:
+                skipped += 1
+                continue
+            resolve_conflict(conflict=conflict, apply_other=apply_other, actor=actor, reason=reason)
+            settled += 1
+    return settled, skipped

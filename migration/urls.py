@@ -12,5 +12,7 @@ urlpatterns = [
     path("conflicts/", views.importconflict_list, name="importconflict_list"),
     path("conflicts/<int:pk>/resolve/", views.importconflict_resolve, name="importconflict_resolve"),
     path("reviews/", views.matchreview_list, name="matchreview_list"),
+    path("conflicts/bulk/", views.importconflict_bulk, name="importconflict_bulk"),
+    path("reviews/group/", views.matchreview_resolve_group, name="matchreview_resolve_group"),
     path("reviews/<int:pk>/resolve/", views.matchreview_resolve, name="matchreview_resolve"),
 ]

@@ -4,17 +4,22 @@ rejected rows, settle conflicts between stores and names the import would not gu
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cloudcore_crm.lib import formats
 from cloudcore_crm.roles import DATA_STEWARD, has_role
-from customers.errors import OwnershipError
-from customers.models import Account
+from customers.errors import ConflictError, OwnershipError
+from customers.matching import normalise_name
+from customers.models import Account, Subscription
 from migration import services
-from migration.choices import REPORT_COLUMNS, ConflictStatus, ReviewStatus, RunStatus
+from migration.choices import REPORT_COLUMNS, ConflictStatus, ReviewStatus, RunStatus, Store
 from migration.forms import ConflictResolutionForm, ImportUploadForm, ReviewResolutionForm
 from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
 
@@ -79,15 +84,103 @@ def importfile_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def importconflict_list(request: HttpRequest) -> HttpResponse:
-    _steward_only(request)
-    status = request.GET.get("status", ConflictStatus.OPEN)
+CONFLICT_FILTERS = ("q", "field", "store")
+_MONEY_FIELDS = {"annual_value", "amount", "contract_value"}
+_DATE_FIELDS = {"renewal_date", "start_date", "expected_close"}
+
+
+def _field_label(field: str, *, on_subscription: bool = True) -> str:
+    """ "Annual value (AUD)" rather than "annual_value"."""
+    for model in (Subscription, Account) if on_subscription else (Account, Subscription):
+        try:
+            name = str(model._meta.get_field(field).verbose_name)
+        except FieldDoesNotExist:
+            continue
+        return name[:1].upper() + name[1:]
+    return field.replace("_", " ").capitalize()
+
+
+def _shown(field: str, value: str) -> str:
+    if not value:
+        return "—"
+    if field in _MONEY_FIELDS:
+        return formats.money(value)
+    if field in _DATE_FIELDS:
+        return formats.day(value)
+    if field == "abn":
+        return formats.abn(value)
+    return value
+
+
+def _filtered_conflicts(params, status: str):
+    """Conflicts by status, narrowed by customer (code or name), field and store."""
     conflicts = ImportConflict.objects.select_related("account", "subscription__product", "resolved_by")
     if status in ConflictStatus.values:
         conflicts = conflicts.filter(status=status)
-    page = Paginator(conflicts.order_by("account__number", "field", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": ConflictStatus.choices, "form": ConflictResolutionForm()}
+    text = (params.get("q") or "").strip()
+    if text:
+        conflicts = conflicts.filter(
+            Q(account__code=text.upper())
+            | Q(account__legal_name__icontains=text)
+            | Q(account__trading_name__icontains=text)
+        )
+    if params.get("field"):
+        conflicts = conflicts.filter(field=params["field"])
+    if params.get("store") in Store.values:
+        conflicts = conflicts.filter(Q(kept_store=params["store"]) | Q(other_store=params["store"]))
+    return conflicts.order_by("account__number", "field", "pk")
+
+
+def importconflict_list(request: HttpRequest) -> HttpResponse:
+    _steward_only(request)
+    status = request.GET.get("status", ConflictStatus.OPEN)
+    conflicts = _filtered_conflicts(request.GET, status)
+    page = Paginator(conflicts, PAGE_SIZE).get_page(request.GET.get("page"))
+    for conflict in page.object_list:
+        conflict.label = _field_label(conflict.field, on_subscription=bool(conflict.subscription_id))
+        conflict.kept_shown = _shown(conflict.field, conflict.kept_value)
+        conflict.other_shown = _shown(conflict.field, conflict.other_value)
+    fields = sorted(ImportConflict.objects.values_list("field", flat=True).distinct())
+    query = request.GET.copy()
+    query.pop("page", None)
+    filters = {name: request.GET.get(name, "") for name in CONFLICT_FILTERS}
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": ConflictStatus.choices,
+        "form": ConflictResolutionForm(),
+        "fields": [(f, _field_label(f)) for f in fields],
+        "stores": Store.choices,
+        "filters": filters,
+        "query": query.urlencode(),
+        "open_count": conflicts.count() if status == ConflictStatus.OPEN else 0,
+    }
     return render(request, "migration/importconflict_list.html", context)
+
+
+@require_POST
+def importconflict_bulk(request: HttpRequest) -> HttpResponse:
+    """Keep all or apply all, for the open conflicts the current filters show, with one reason."""
+    _steward_only(request)
+    filters = {name: request.POST.get(name, "") for name in CONFLICT_FILTERS}
+    back = f"{reverse('migration:importconflict_list')}?{urlencode({k: v for k, v in filters.items() if v})}"
+    reason = request.POST.get("reason", "").strip()
+    apply_other = request.POST.get("action") == "apply"
+    if not reason:
+        messages.error(request, "Give one reason for the whole set.")
+        return redirect(back)
+    conflicts = list(_filtered_conflicts(filters, ConflictStatus.OPEN))
+    try:
+        settled, skipped = services.resolve_conflicts(
+            conflicts=conflicts, apply_other=apply_other, actor=request.user, reason=reason
+        )
+    except (OwnershipError, ConflictError) as error:
+        messages.error(request, f"Nothing was changed: {error}")
+        return redirect(back)
+    verb = "Applied the other store's value for" if apply_other else "Kept the current value for"
+    note = f" {skipped} had no single value to apply and stay open." if skipped else ""
+    messages.success(request, f"{verb} {settled} conflict{'s' if settled != 1 else ''}.{note}")
+    return redirect(back)
 
 
 @require_POST
@@ -111,11 +204,55 @@ def importconflict_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("migration:importconflict_list")
 
 
+def _review_groups() -> list[dict]:
+    """Open held names grouped by spelling (as the alias lookup compares them: case,
+    punctuation and legal suffixes aside), the largest group first."""
+    groups: dict[str, dict] = {}
+    for review in MatchReview.objects.filter(status=ReviewStatus.OPEN).order_by("file", "row"):
+        key = normalise_name(review.incoming_name) or review.incoming_name.strip().lower()
+        group = groups.setdefault(key, {"key": key, "spellings": [], "reviews": [], "candidates": []})
+        if review.incoming_name not in group["spellings"]:
+            group["spellings"].append(review.incoming_name)
+        group["reviews"].append(review)
+        known = {c["code"] for c in group["candidates"]}
+        group["candidates"].extend(c for c in review.candidates if c.get("code") not in known)
+    return sorted(groups.values(), key=lambda g: (-len(g["reviews"]), g["spellings"][0].lower()))
+
+
 def matchreview_list(request: HttpRequest) -> HttpResponse:
     _steward_only(request)
-    reviews = MatchReview.objects.filter(status=ReviewStatus.OPEN).order_by("file", "row")
-    page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "migration/matchreview_list.html", {"page": page, "form": ReviewResolutionForm()})
+    groups = _review_groups()
+    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "form": ReviewResolutionForm(), "rows": sum(len(g["reviews"]) for g in groups)}
+    return render(request, "migration/matchreview_list.html", context)
+
+
+@require_POST
+def matchreview_resolve_group(request: HttpRequest) -> HttpResponse:
+    """One decision settles every held row with this spelling."""
+    _steward_only(request)
+    key = request.POST.get("key", "")
+    group = next((g for g in _review_groups() if g["key"] == key), None)
+    # A candidate's button and the free-text box share the name: the one filled in counts.
+    code = next((c.strip().upper() for c in request.POST.getlist("code") if c.strip()), "")
+    account = Account.objects.active_records().filter(code=code).first() if code else None
+    if group is None:
+        messages.error(request, "Those rows were already settled.")
+    elif account is None:
+        messages.error(request, "Choose a candidate or enter the code of an existing client, e.g. CC023.")
+    else:
+        try:
+            settled = services.resolve_review_group(reviews=group["reviews"], account=account, actor=request.user)
+        except OwnershipError as error:
+            messages.error(request, str(error))
+        else:
+            names = " / ".join(f"“{s}”" for s in group["spellings"])
+            messages.success(
+                request,
+                f"{names} now resolves to {account.code}: {settled} row{'s' if settled != 1 else ''} settled. "
+                "Import the file again.",
+            )
+    return redirect("migration:matchreview_list")
 
 
 @require_POST

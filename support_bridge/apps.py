@@ -21,6 +21,10 @@ class SupportBridgeConfig(AppConfig):
                 panels.upsell_warning,
             )
         )
+        register(Panel("search", "tickets", "support_bridge/partials/search_tickets.html", panels.search_tickets))
+        register(
+            Panel("search_suggest", "tickets", "support_bridge/partials/suggest_tickets.html", panels.search_tickets)
+        )
         register(
             Panel(
                 "opportunity_form",

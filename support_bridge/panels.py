@@ -61,3 +61,19 @@ def opportunity_form_warning(request: HttpRequest, account) -> dict[str, Any] | 
     if risk is None or not risk.is_high:
         return None
     return {"risk": risk, "upsells": []}
+
+
+SEARCH_TICKETS_SHOWN = 5
+
+
+def search_tickets(request: HttpRequest, text: str) -> dict[str, Any] | None:
+    """On global search and its type-ahead: a helpdesk ticket by its number ("1042", "#1042")."""
+    number = (text or "").strip().lstrip("#").strip()
+    if not number or not number.isdigit():
+        return None
+    tickets = list(
+        Ticket.objects.filter(external_id=number, account__merged_into__isnull=True).select_related("account")[
+            :SEARCH_TICKETS_SHOWN
+        ]
+    )
+    return {"tickets": tickets} if tickets else None

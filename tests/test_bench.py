@@ -14,13 +14,19 @@ from cloudcore_crm.bench.pages import TARGET_MAX_QUERIES
 PAGES = (
     "customer list",
     "customer list, filtered",
+    "customer list, sorted by contract value",
     "customer list, search",
     "customer 360",
     "history tab",
     "global search, name word",
     "global search, email",
+    "global search, misspelt name word",
+    "search type-ahead, name word",
     "global search, client code",
 )
+# A misspelt word may still match a customer as typed in a tiny data set (then no close
+# spellings are looked up), so its query count may vary between requests.
+VARYING = ("history tab", "global search, misspelt name word", "search type-ahead, name word")
 
 
 def run_bench(accounts: int) -> str:
@@ -63,11 +69,12 @@ def test_bench_pages_measures_every_page_with_the_same_queries_at_two_sizes():
     # The History tab looks up each related model (users, contacts, products) once, and only
     # when the account's history mentions one, so its count depends on the account: bounded,
     # but not one number. Every other page runs the same queries for any account or search.
-    constant = [page for page in PAGES if page != "history tab"]
+    constant = [page for page in PAGES if page not in VARYING]
     for page in constant:
         assert small[page][3].isdigit(), f"{page}: query count varies between requests ({small[page][3]})"
     assert {page: small[page][3] for page in constant} == {page: large[page][3] for page in constant}
-    assert most_queries(large["history tab"][3]) <= TARGET_MAX_QUERIES
+    for page in VARYING:
+        assert most_queries(large[page][3]) <= TARGET_MAX_QUERIES
 
 
 def test_bench_refuses_to_fill_a_database_in_place_unless_it_is_a_test_database(monkeypatch):

@@ -20,12 +20,12 @@ pytestmark = pytest.mark.django_db
 
 # The table's cells as the template wrote them before they were formatted in Python.
 PER_CELL_FILTERS = engines["django"].from_string(
-    "{% for account in accounts %}"
+    "{% load formats %}{% for account in accounts %}"
     "{{ account.get_absolute_url }}|{{ account.code }}|{{ account.display_name }}|"
     "{% if account.trading_name %}{{ account.legal_name }}{% endif %}|"
     "{{ account.get_office_display }}|{{ account.lifecycle_status }}|{{ account.get_lifecycle_status_display }}|"
     '{{ account.owner.get_full_name|default:"—" }}|{{ account.relations_coordinator.get_full_name|default:"—" }}|'
-    '{{ account.contract_value|floatformat:"0g" }}|{{ account.next_renewal|date:"j M Y"|default:"—" }}\n'
+    '{{ account.contract_value|money }}|{{ account.next_renewal|date:"j M Y"|default:"—" }}\n'
     "{% endfor %}"
 )
 ROWS = engines["django"].from_string(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Account, Contact, Subscription
 from tests.factories import (
@@ -40,7 +41,7 @@ def test_support_agent_sees_contract_values_renewals_and_opportunities_read_only
     response = client_for("support_agent").get(reverse("customers:account_detail", args=["CC009"]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "$48,000.00" in html
+    assert "$48,000" in html
     assert "1 Feb 2027" in html
     assert "Analytics Pro upsell" in html
     assert "Priya Shah" in html
@@ -142,6 +143,83 @@ def test_a_stale_form_shows_who_changed_what_and_keeps_what_the_user_typed(clien
     assert 'value="Head of IT"' in html  # what the user typed survives
     contact.refresh_from_db()
     assert (contact.phone, contact.title) == ("08 6000 0000", "")
+
+
+def test_a_conflicting_form_comes_back_ready_to_save_with_both_changes(client_for, cc009, personas):
+    from customers import services
+
+    contact = cc009.contacts.get()
+    services.update_contact(
+        contact=contact,
+        changes={"phone": "08 6000 0000", "email": "priya@meridian.example"},
+        expected_version=1,
+        actor=personas["data_steward"],
+        reason="From the signed order form",
+    )
+    url = reverse("customers:contact_edit", args=[cc009.code, contact.pk])
+    client = client_for("customer_relations")
+    typed = {
+        "first_name": "Priya",
+        "last_name": "Shah",
+        "title": "Head of IT",  # this person's change
+        "email": "p.shah@meridian.example",  # both changed it: what this person typed wins
+        "phone": "08 9212 3456",  # as this person found it: the other person's value is carried
+        "version": 1,
+        "reason": "Updated title",
+    }
+    response = client.post(url, typed)
+    assert response.status_code == 409
+    form = response.context["form"]
+    assert form["version"].value() == "2"
+    assert form["phone"].value() == "08 6000 0000"
+    assert form["email"].value() == "p.shah@meridian.example"
+    assert form["title"].value() == "Head of IT"
+    html = response.content.decode()
+    assert "set this to “08 6000 0000”; you had not changed it" in html
+    assert "set this to “priya@meridian.example”; saving keeps your value" in html
+
+    again = client.post(url, {name: form[name].value() for name in typed})
+
+    assert again.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.phone, contact.title, contact.email) == ("08 6000 0000", "Head of IT", "p.shah@meridian.example")
+    reasons = list(contact.history.order_by("history_date").values_list("history_change_reason", flat=True))
+    assert reasons[-2:] == ["From the signed order form", "Updated title"]
+
+
+def test_fields_this_person_may_write_do_not_repeat_who_owns_them(client_for, cc009):
+    contact = cc009.contacts.get()
+    html = (
+        client_for("customer_relations")
+        .get(reverse("customers:contact_edit", args=[cc009.code, contact.pk]))
+        .content.decode()
+    )
+    assert "Owned by" not in html
+    subscription = cc009.subscriptions.get()
+    html = (
+        client_for("customer_relations")
+        .get(reverse("customers:subscription_edit", args=[cc009.code, subscription.pk]))
+        .content.decode()
+    )
+    assert "Owned by Finance" in html  # the contract value is read-only for Customer Relations
+
+
+def test_the_activity_form_says_anyone_may_add_and_takes_when_it_happened(client_for, cc009):
+    html = client_for("support_agent").get(reverse("customers:activity_add", args=[cc009.code])).content.decode()
+    assert "Owned by" not in html
+    assert "Anyone may add to the timeline." in html
+    assert 'type="datetime-local"' in html
+
+
+def test_an_activity_logged_after_the_fact_keeps_when_it_happened(client_for, cc009):
+    response = client_for("support_agent").post(
+        reverse("customers:activity_add", args=[cc009.code]),
+        {"kind": "call", "summary": "Called about the renewal", "occurred_at": "2026-11-30T14:30"},
+    )
+    assert response.status_code == 302
+    activity = cc009.activities.get()
+    local = timezone.localtime(activity.occurred_at)
+    assert (local.date(), local.hour, local.minute) == (dt.date(2026, 11, 30), 14, 30)
 
 
 @pytest.mark.parametrize(
@@ -379,3 +457,10 @@ def test_home_query_count_does_not_grow_with_data(client_for, personas, django_a
     small = _queries_for(client, django_assert_max_num_queries, reverse("home"))
     _populate(12, personas)
     assert _queries_for(client, django_assert_max_num_queries, reverse("home")) == small
+
+
+def test_the_refusal_page_links_back_to_the_record(client_for, cc009):
+    contact = cc009.contacts.get()
+    response = client_for("support_agent").get(reverse("customers:contact_edit", args=[cc009.code, contact.pk]))
+    assert response.status_code == 403
+    assert f'href="{cc009.get_absolute_url()}"' in response.content.decode()

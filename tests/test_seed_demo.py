@@ -52,13 +52,14 @@ def demo_world(django_db_setup, django_db_blocker) -> Iterator[str]:
 
 @pytest.mark.django_db
 def test_seed_demo_builds_the_cloudcore_world(demo_world):
-    # 500 planned clients; the three Acme spellings are one client, so the import makes 498.
-    assert Account.objects.count() == 498
+    # 500 planned clients; the three Acme spellings are one client, so the import makes 498;
+    # then three look-alikes entered again by other teams wait in the duplicate queue.
+    assert Account.objects.count() == 501
     assert _about(Contact.objects.count(), 1500)
     assert _about(Subscription.objects.count(), 1200)
     assert _about(Opportunity.objects.count(), 300)
     codes = set(Account.objects.values_list("code", flat=True))
-    assert codes == {f"CC{n:03d}" for n in range(1, 501)} - {"CC187", "CC342"}
+    assert codes == {f"CC{n:03d}" for n in range(1, 504)} - {"CC187", "CC342"}
     perth = Account.objects.filter(office="perth").count()
     assert 250 <= perth <= 350
 
@@ -176,3 +177,31 @@ def test_renewal_dates_roll_whole_months():
     assert demo.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
     assert demo.add_months(dt.date(2023, 11, 15), 36) == dt.date(2026, 11, 15)
     assert demo.add_months(dt.date(2026, 3, 31), -13) == dt.date(2025, 2, 28)
+
+
+@pytest.mark.django_db
+def test_the_demo_duplicate_queue_holds_pairs_of_different_kinds_with_evidence(demo_world):
+    from customers.models import ContactDuplicateCandidate, DuplicateCandidate
+
+    pairs = list(DuplicateCandidate.objects.open())
+    assert len(pairs) >= 3
+    evidence = " ".join(" ".join(p.evidence) for p in pairs)
+    assert "same ABN" in evidence
+    assert "trading name" in evidence
+    assert "one letter apart" in evidence
+    assert ContactDuplicateCandidate.objects.open().exists()
+    assert Account.objects.filter(normalised_name="acme").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_review_queues_hold_a_few_realistic_items(demo_world):
+    from migration.models import ImportConflict, MatchReview
+
+    assert 1 <= ImportConflict.objects.filter(status="open").count() <= 10
+    assert {"annual_value", "renewal_date"} <= set(
+        ImportConflict.objects.filter(status="open").values_list("field", flat=True)
+    )
+    reviews = MatchReview.objects.filter(status="open")
+    assert 2 <= reviews.count() <= 10
+    assert reviews.values("incoming_name").distinct().count() < reviews.count()  # one spelling on several rows
+    assert all(r.candidates for r in reviews)

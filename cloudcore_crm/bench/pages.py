@@ -104,6 +104,11 @@ def _alternate(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return mixed + list(first[shorter:]) + list(second[shorter:])
 
 
+def _misspelt(word: str) -> str:
+    """Two letters swapped after the second ("meridian" -> "merdiian")."""
+    return word[:2] + word[3] + word[2] + word[4:] if len(word) >= 5 else word
+
+
 def _pages(data: dataset.DataSet) -> list[Page]:
     """The pages a support agent opens on a call, with URLs that vary the account or the search."""
     counts = data.counts
@@ -125,6 +130,7 @@ def _pages(data: dataset.DataSet) -> list[Page]:
             [f"{list_url}?{urlencode({'office': 'perth', 'renewal_within': 90, 'product': product.pk})}"],
             f"{filtered:,} of {accounts:,} accounts match",
         ),
+        Page("customer list, sorted by contract value", [f"{list_url}?sort=-value"], f"{accounts:,} accounts"),
         Page(
             "customer list, search",
             [f"{list_url}?{urlencode({'q': fragment})}" for fragment in data.name_fragments],
@@ -162,6 +168,17 @@ def _pages(data: dataset.DataSet) -> list[Page]:
             f"{counts['opportunities']:,} deals",
         ),
         Page("pipeline funnel", [f"{reverse('pipeline:funnel')}?view=none"], f"{counts['opportunities']:,} deals"),
+        # A typo in a name word: no customer matches as typed, so close spellings are looked up.
+        Page(
+            "global search, misspelt name word",
+            search([_misspelt(word) for word in data.name_words]),
+            f"{accounts:,} accounts, {counts['contacts']:,} contacts",
+        ),
+        Page(
+            "search type-ahead, name word",
+            [f"{reverse('search_suggest')}?{urlencode({'q': word})}" for word in data.name_words],
+            f"{accounts:,} accounts, {counts['contacts']:,} contacts",
+        ),
         # A client code with no other match redirects straight to the customer 360.
         Page(
             "global search, client code",

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.dates import MONTHS_3
 from django.utils.http import RFC3986_SUBDELIMS
 
+from cloudcore_crm.lib.formats import money
 from customers import choices
 
 register = template.Library()
@@ -69,7 +69,7 @@ def customer_rows(accounts) -> list[dict[str, Any]]:
                 "status_label": _STATUSES.get(account.lifecycle_status, account.lifecycle_status),
                 "owner": _full_name(account.owner),
                 "coordinator": _full_name(account.relations_coordinator),
-                "contract_value": floatformat(account.contract_value, "0g"),
+                "contract_value": money(account.contract_value),
                 "next_renewal": renewal_text,
             }
         )

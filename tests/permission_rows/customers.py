@@ -11,9 +11,11 @@ ROWS: dict[str, dict[str, int]] = {
     "login": {**dict.fromkeys(ROLE_NAMES, 302), ANON: 200},
     "logout": {**dict.fromkeys(ROLE_NAMES, 405), ANON: 302},  # POST only; anonymous users go to log in
     "search": OK_FOR_ALL,
+    "search_suggest": OK_FOR_ALL,
     "customers:account_list": OK_FOR_ALL,
     "customers:account_detail": OK_FOR_ALL,
     "customers:account_history": OK_FOR_ALL,
+    "customers:account_bulk_owner": {**dict.fromkeys(ROLE_NAMES, 405), ANON: 302},  # POST only
     "customers:account_add": only("customer_relations", "data_steward"),
     "customers:account_edit": only("customer_relations", "sales_manager", "finance", "data_steward"),
     "customers:contact_add": only("customer_relations", "sales_rep", "data_steward"),

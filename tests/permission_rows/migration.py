@@ -19,6 +19,8 @@ ROWS: dict[str, dict[str, int]] = {
     "migration:importconflict_resolve": POST_ONLY,
     "migration:matchreview_list": STEWARDS,
     "migration:matchreview_resolve": POST_ONLY,
+    "migration:importconflict_bulk": POST_ONLY,
+    "migration:matchreview_resolve_group": POST_ONLY,
     "admin:migration_importrun_changelist": ADMIN,
     "admin:migration_importfile_changelist": ADMIN,
     "admin:migration_provenance_changelist": ADMIN,
