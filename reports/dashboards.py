@@ -30,7 +30,7 @@ from cloudcore_crm.roles import (
 )
 from customers.choices import OpportunityStage, SubscriptionStatus
 from customers.models import Account, ContactDuplicateCandidate, DuplicateCandidate, Opportunity, Subscription
-from reports import sources
+from reports import digests, sources
 from reports.models import MonthSnapshot
 from reports.pack import MONEY, Cell, _chart
 from reports.services import forecast_quarter, quarter_label
@@ -159,6 +159,7 @@ def sales_rep(request: HttpRequest, user) -> dict[str, Any] | None:
         "stages": stages,
         "chart": _funnel_chart(stages, "Your funnel (AUD)"),
         "forecast": _forecast(mine, today),
+        "wants_digest": digests.wants_digest(user),
     }
 
 
@@ -267,8 +268,10 @@ def provisioning(request: HttpRequest, user) -> dict[str, Any] | None:
     if not has_role(user, PROVISIONING):
         return None
     pending = Subscription.objects.filter(status=SubscriptionStatus.PENDING, account__merged_into__isnull=True)
+    no_tenancy = Subscription.objects.live().filter(tenancy_ref="", account__merged_into__isnull=True)
     return {
         "count": pending.count(),
         "pending": list(pending.select_related("account", "product").order_by("start_date", "pk")[:SHOWN]),
-        "no_tenancy": Subscription.objects.live().filter(tenancy_ref="", account__merged_into__isnull=True).count(),
+        "no_tenancy": no_tenancy.count(),
+        "no_tenancy_list": list(no_tenancy.select_related("account", "product").order_by("start_date", "pk")[:SHOWN]),
     }

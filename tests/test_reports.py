@@ -25,7 +25,7 @@ from customers.models import Account, Activity, Opportunity, Subscription
 from reports import digests, metrics, services
 from reports.choices import DigestStatus, FreezeAction, SnapshotSource
 from reports.models import AccountSnapshot, DigestDelivery, MonthSnapshot, SnapshotFreeze, add_months
-from tests.factories import AccountFactory, OpportunityFactory, SubscriptionFactory, product
+from tests.factories import AccountFactory, OpportunityFactory, SubscriptionFactory, UserFactory, product
 from tests.factories_support import ChurnAlertFactory, RiskScoreFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -468,3 +468,32 @@ def test_send_digests_dry_run_prints_and_sends_nothing(personas, capsys):
     assert "would send 1" in output and "RENEWALS DUE" in output
     assert mail.outbox == []
     assert DigestDelivery.objects.count() == 0
+
+
+def test_the_beat_freezes_on_the_first_and_sends_digests_on_monday_morning_in_perth(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    freeze = schedule["reports-freeze-last-month"]["schedule"]
+    digest = schedule["reports-weekly-digests"]["schedule"]
+    assert freeze.day_of_month == {1}
+    assert (digest.day_of_week, digest.hour, digest.minute) == ({1}, {7}, {0})
+    assert settings.CELERY_TIMEZONE == "Australia/Perth"
+
+
+def test_digests_go_out_in_batches_over_one_connection(personas, settings, monkeypatch):
+    settings.REPORTS_DIGEST_BATCH = 2
+    opened = []
+    real = digests.get_connection
+
+    def counting(*args, **kwargs):
+        connection = real(*args, **kwargs)
+        opened.append(connection)
+        return connection
+
+    monkeypatch.setattr(digests, "get_connection", counting)
+    for n in range(5):
+        account = AccountFactory(owner=UserFactory(username=f"owner{n}", roles=["sales_rep"]))
+        SubscriptionFactory(account=account, renewal_date=MONDAY.date() + dt.timedelta(days=10))
+    counts = digests.send_digests(now=MONDAY)
+    assert counts["sent"] == 5
+    assert len(opened) == 1
+    assert len(mail.outbox) == 5
