@@ -261,3 +261,5 @@ REPORTS_STAGE_PROBABILITY = {
 # A month frozen within this many days of its end is "live"; later, "rebuilt from history".
 REPORTS_LIVE_FREEZE_DAYS = env_int("REPORTS_LIVE_FREEZE_DAYS", 3)
 REPORTS_DIGEST_BATCH = env_int("REPORTS_DIGEST_BATCH", 100)  # messages per send over one connection
+# Dashboards' whole-table figures (pipeline, renewal windows, ARR by product) are cached this long.
+REPORTS_DASHBOARD_CACHE_SECONDS = env_int("REPORTS_DASHBOARD_CACHE_SECONDS", 300)

@@ -30,13 +30,22 @@ class States:
     oldest: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
-def states_as_of(model: type[models.Model], at: dt.datetime, columns: Sequence[str], *, oldest: bool = True) -> States:
+def states_as_of(
+    model: type[models.Model],
+    at: dt.datetime,
+    columns: Sequence[str],
+    *,
+    oldest: bool = True,
+    where: dict[str, Any] | None = None,
+) -> States:
+    """`where` filters the states found (not which history row is a record's latest)."""
     history = model.history.model
+    where = where or {}
     names = ["id", "history_type", *columns]
     latest = history.objects.filter(history_date__lte=at).values("id").annotate(last=Max("history_id")).values("last")
     known = {
         row["id"]: row
-        for row in history.objects.filter(history_id__in=latest).values(*names).order_by()
+        for row in history.objects.filter(history_id__in=latest, **where).values(*names).order_by()
         if row["history_type"] != DELETED
     }
     states = States(known=known)
@@ -47,7 +56,7 @@ def states_as_of(model: type[models.Model], at: dt.datetime, columns: Sequence[s
         # whose first history is a deletion never existed in a way that counts.
         for start in range(0, len(first_ids), 5000):
             chunk = first_ids[start : start + 5000]
-            for row in history.objects.filter(history_id__in=chunk).values(*names).order_by():
+            for row in history.objects.filter(history_id__in=chunk, **where).values(*names).order_by():
                 if row["history_type"] != DELETED:
                     states.oldest[row["id"]] = row
     return states

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -36,6 +38,33 @@ from reports.pack import MONEY, Cell, _chart
 from reports.services import forecast_quarter, quarter_label
 
 SHOWN = 8
+
+
+CACHED = ("sales_manager:{today}", "renewal_windows:{today}", "finance", "data_steward", "support", "provisioning")
+
+
+def _key(name: str) -> str:
+    # The database's name keeps apart the figures of two databases sharing one cache
+    # (parallel test runs, a bench database).
+    return f"reports:dashboard:{connection.settings_dict['NAME']}:{name}"
+
+
+def forget_cached() -> None:
+    """Drop the cached dashboard figures (tests; after a bulk change an operator may call it)."""
+    today = timezone.localdate()
+    cache.delete_many([_key(name.format(today=today)) for name in CACHED])
+
+
+def _cached(key: str, compute):
+    """Whole-table figures (every manager sees the same) are worked out at most once per
+    `REPORTS_DASHBOARD_CACHE_SECONDS`: an aggregate over every subscription costs more
+    than a home page may."""
+    key = _key(key)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.REPORTS_DASHBOARD_CACHE_SECONDS)
+    return value
 
 
 def register_panels() -> None:
@@ -120,6 +149,10 @@ def executive(request: HttpRequest, user) -> dict[str, Any] | None:
 def sales_manager(request: HttpRequest, user) -> dict[str, Any] | None:
     if not has_role(user, SALES_MANAGER):
         return None
+    return _cached(f"sales_manager:{timezone.localdate()}", _sales_manager_figures)
+
+
+def _sales_manager_figures() -> dict[str, Any]:
     today = timezone.localdate()
     stages = _pipeline_rows(Opportunity.objects.all())
     renewals = list(
@@ -171,19 +204,6 @@ def customer_relations(request: HttpRequest, user) -> dict[str, Any] | None:
         return None
     today = timezone.localdate()
     live = Subscription.objects.live().filter(account__merged_into__isnull=True)
-    windows = live.aggregate(
-        overdue=Count("pk", filter=Q(renewal_date__lt=today)),
-        d30=Count("pk", filter=Q(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=30))),
-        d60=Count(
-            "pk",
-            filter=Q(renewal_date__gt=today + dt.timedelta(days=30), renewal_date__lte=today + dt.timedelta(days=60)),
-        ),
-        d90=Count(
-            "pk",
-            filter=Q(renewal_date__gt=today + dt.timedelta(days=60), renewal_date__lte=today + dt.timedelta(days=90)),
-        ),
-        no_date=Count("pk", filter=Q(renewal_date__isnull=True)),
-    )
     upcoming = list(
         live.filter(renewal_date__isnull=False, renewal_date__lte=today + dt.timedelta(days=90))
         .select_related("account", "product")
@@ -191,7 +211,7 @@ def customer_relations(request: HttpRequest, user) -> dict[str, Any] | None:
     )
     no_date = list(live.filter(renewal_date__isnull=True).select_related("account", "product").order_by("pk")[:SHOWN])
     return {
-        "windows": windows,
+        "windows": _cached(f"renewal_windows:{today}", lambda: _renewal_windows(live, today)),
         "upcoming": upcoming,
         "no_date": no_date,
         "today": today,
@@ -200,23 +220,26 @@ def customer_relations(request: HttpRequest, user) -> dict[str, Any] | None:
     }
 
 
+def _renewal_windows(live, today: dt.date) -> dict[str, int]:
+    def within(low: int, high: int) -> Q:
+        return Q(renewal_date__gt=today + dt.timedelta(days=low), renewal_date__lte=today + dt.timedelta(days=high))
+
+    return live.aggregate(
+        overdue=Count("pk", filter=Q(renewal_date__lt=today)),
+        d30=Count("pk", filter=Q(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=30))),
+        d60=Count("pk", filter=within(30, 60)),
+        d90=Count("pk", filter=within(60, 90)),
+        no_date=Count("pk", filter=Q(renewal_date__isnull=True)),
+    )
+
+
 def finance(request: HttpRequest, user) -> dict[str, Any] | None:
     if not has_role(user, FINANCE):
         return None
-    live = Subscription.objects.live().filter(account__merged_into__isnull=True)
-    by_product = list(
-        live.values("product__name", "product__kind")
-        .annotate(arr=Sum("annual_value"), n=Count("account", distinct=True))
-        .order_by("-arr")
-    )
-    zero = live.filter(annual_value=0).count()
+    figures = _cached("finance", _finance_figures)
     latest = MonthSnapshot.objects.only("month", "totals", "source").order_by("-month").first()
-    rows = [[Cell(r["product__name"]), Cell(float(r["arr"] or 0), MONEY)] for r in by_product]
     return {
-        "total": sum((r["arr"] or 0 for r in by_product), Decimal("0")),
-        "by_product": by_product,
-        "chart": _chart("bar", "Live ARR by product and service line (AUD)", rows, [("ARR", 1)]) if rows else None,
-        "zero_value": zero,
+        **figures,
         "latest": latest,
         "headline": latest.totals.get("headline", {}) if latest else {},
         "discrepancies": sources.open_discrepancies_for_owner(None) if sources.billing_installed() else None,
@@ -224,9 +247,29 @@ def finance(request: HttpRequest, user) -> dict[str, Any] | None:
     }
 
 
+def _finance_figures() -> dict[str, Any]:
+    live = Subscription.objects.live().filter(account__merged_into__isnull=True)
+    by_product = list(
+        live.values("product__name", "product__kind")
+        .annotate(arr=Sum("annual_value"), n=Count("account", distinct=True))
+        .order_by("-arr")
+    )
+    rows = [[Cell(r["product__name"]), Cell(float(r["arr"] or 0), MONEY)] for r in by_product]
+    return {
+        "total": sum((r["arr"] or 0 for r in by_product), Decimal("0")),
+        "by_product": by_product,
+        "chart": _chart("bar", "Live ARR by product and service line (AUD)", rows, [("ARR", 1)]) if rows else None,
+        "zero_value": live.filter(annual_value=0).count(),
+    }
+
+
 def support(request: HttpRequest, user) -> dict[str, Any] | None:
     if not has_role(user, SUPPORT_AGENT):
         return None
+    return _cached("support", _support_figures)
+
+
+def _support_figures() -> dict[str, Any]:
     from support_bridge.models import RiskScore, Ticket
 
     by_client = list(
@@ -246,6 +289,10 @@ def support(request: HttpRequest, user) -> dict[str, Any] | None:
 def data_steward(request: HttpRequest, user) -> dict[str, Any] | None:
     if not has_role(user, DATA_STEWARD):
         return None
+    return _cached("data_steward", _steward_figures)
+
+
+def _steward_figures() -> dict[str, Any]:
     from migration.choices import ConflictStatus, ReviewStatus
     from migration.models import ImportConflict, MatchReview
 
@@ -269,9 +316,9 @@ def provisioning(request: HttpRequest, user) -> dict[str, Any] | None:
         return None
     pending = Subscription.objects.filter(status=SubscriptionStatus.PENDING, account__merged_into__isnull=True)
     no_tenancy = Subscription.objects.live().filter(tenancy_ref="", account__merged_into__isnull=True)
+    counts = _cached("provisioning", lambda: {"count": pending.count(), "no_tenancy": no_tenancy.count()})
     return {
-        "count": pending.count(),
+        **counts,
         "pending": list(pending.select_related("account", "product").order_by("start_date", "pk")[:SHOWN]),
-        "no_tenancy": no_tenancy.count(),
         "no_tenancy_list": list(no_tenancy.select_related("account", "product").order_by("start_date", "pk")[:SHOWN]),
     }

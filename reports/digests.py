@@ -19,11 +19,12 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Account, Opportunity, Subscription
+from customers.models import Account, Activity, Opportunity, Subscription
 from reports import sources
 from reports.asof import states_as_of
 from reports.choices import DigestStatus
@@ -136,10 +137,13 @@ def build_digest(user, *, now: dt.datetime, before: dict[int, dict]) -> Digest:
     digest.risen = sorted(risen, key=lambda s: -s.score)[:SHOWN]
     digest.alerts = list(ChurnAlert.objects.for_owner(user)[:SHOWN])
     cutoff = now - dt.timedelta(days=STALE_DAYS)
+    # EXISTS per deal reads the (account, occurred_at) index; an exclude() across the
+    # relation scanned every recent activity for each owner.
+    recent = Activity.objects.filter(account_id=OuterRef("account_id"), occurred_at__gte=cutoff)
     digest.stale_deals = list(
         Opportunity.objects.open()
         .filter(owner=user, created_at__lt=cutoff)
-        .exclude(account__activities__occurred_at__gte=cutoff)
+        .filter(~Exists(recent))
         .select_related("account")
         .order_by("expected_close", "pk")[:SHOWN]
     )

@@ -22,13 +22,22 @@ from openpyxl import load_workbook
 from customers import services as customer_services
 from customers.choices import Office, OpportunityStage, SubscriptionStatus
 from customers.models import Account, Activity, Opportunity, Subscription
-from reports import digests, metrics, services
+from reports import dashboards, digests, metrics, services
 from reports.choices import DigestStatus, FreezeAction, SnapshotSource
 from reports.models import AccountSnapshot, DigestDelivery, MonthSnapshot, SnapshotFreeze, add_months
 from tests.factories import AccountFactory, OpportunityFactory, SubscriptionFactory, UserFactory, product
 from tests.factories_support import ChurnAlertFactory, RiskScoreFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_dashboards():
+    """Dashboards cache whole-table figures; each test starts without them."""
+    dashboards.forget_cached()
+    yield
+    dashboards.forget_cached()
+
 
 MONTH = services.last_complete_month()
 BEFORE_MONTH = timezone.make_aware(dt.datetime.combine(add_months(MONTH, -1), dt.time(9)))
@@ -380,9 +389,13 @@ def test_each_roles_dashboard_renders_within_its_query_budget_at_two_sizes(role,
         html = client.get(reverse("home")).content.decode()
     assert HEADINGS[role] in html
     _populate(20, personas)
+    dashboards.forget_cached()
     with CaptureQueriesContext(connection) as big:
         assert client.get(reverse("home")).status_code == 200
     assert len(small) == len(big) <= 20
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get(reverse("home")).status_code == 200
+    assert len(cached) <= len(big)
 
 
 def test_a_role_sees_only_its_own_dashboards(client_for, personas):
