@@ -18,8 +18,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -68,6 +69,7 @@ def week_of(day: dt.date) -> dt.date:
 class Digest:
     user: Any
     week: dt.date
+    today: dt.date | None = None
     renewals: list = field(default_factory=list)
     risen: list = field(default_factory=list)
     alerts: list = field(default_factory=list)
@@ -111,44 +113,61 @@ def risk_a_week_ago(now: dt.datetime) -> dict[int, dict]:
 
 
 def build_digest(user, *, now: dt.datetime, before: dict[int, dict]) -> Digest:
+    """One person's digest (the weekly job builds everyone's at once with `build_digests`)."""
+    return build_digests([user], now=now, before=before)[user.pk]
+
+
+def _first_per_owner(queryset, owner: str, order: list[str]) -> list:
+    """At most SHOWN rows per owner, in `order`, in one query (a window, not a query each)."""
+    ordering = [F(name[1:]).desc() if name.startswith("-") else F(name).asc() for name in order]
+    numbered = queryset.annotate(row_number=Window(RowNumber(), partition_by=[F(owner)], order_by=ordering))
+    return list(numbered.filter(row_number__lte=SHOWN).order_by(owner, *order))
+
+
+def build_digests(people: list, *, now: dt.datetime, before: dict[int, dict]) -> dict[int, Digest]:
+    """Everyone's digest in five queries, whatever the number of people."""
     from support_bridge.models import ChurnAlert, RiskScore
 
     today = timezone.localdate(now)
-    digest = Digest(user=user, week=week_of(today))
-    digest.renewals = list(
+    ids = [person.pk for person in people]
+    digests = {person.pk: Digest(user=person, week=week_of(today), today=today) for person in people}
+    renewals = (
         Subscription.objects.live()
-        .filter(account__owner=user, account__merged_into__isnull=True, renewal_date__isnull=False)
+        .filter(account__owner_id__in=ids, account__merged_into__isnull=True, renewal_date__isnull=False)
         .filter(renewal_date__lte=today + dt.timedelta(days=RENEWAL_DAYS))
         .select_related("account", "product")
-        .order_by("renewal_date", "pk")[:SHOWN]
     )
-    risen = []
-    for score in RiskScore.objects.filter(account__owner=user, account__merged_into__isnull=True).select_related(
-        "account"
-    ):
+    for sub in _first_per_owner(renewals, "account__owner_id", ["renewal_date", "pk"]):
+        digests[sub.account.owner_id].renewals.append(sub)
+    scores = RiskScore.objects.filter(
+        account__owner_id__in=ids, account__merged_into__isnull=True, band__in=["medium", "high"]
+    ).select_related("account")
+    for score in scores.order_by("-score", "pk"):
         earlier = before.get(score.account_id)
-        if earlier is None:
-            rose = score.band in ("medium", "high")
-        else:
-            rose = BAND_ORDER.get(score.band, 0) > BAND_ORDER.get(earlier["band"], 0)
-        if rose:
-            score.band_before = earlier["band"] if earlier else ""
+        if earlier is not None and BAND_ORDER.get(score.band, 0) <= BAND_ORDER.get(earlier["band"], 0):
+            continue
+        score.band_before = earlier["band"] if earlier else ""
+        risen = digests[score.account.owner_id].risen
+        if len(risen) < SHOWN:
             risen.append(score)
-    digest.risen = sorted(risen, key=lambda s: -s.score)[:SHOWN]
-    digest.alerts = list(ChurnAlert.objects.for_owner(user)[:SHOWN])
+    alerts = ChurnAlert.objects.open().filter(owner_id__in=ids).select_related("account", "raised_by")
+    for alert in _first_per_owner(alerts, "owner_id", ["-created_at", "-pk"]):
+        digests[alert.owner_id].alerts.append(alert)
     cutoff = now - dt.timedelta(days=STALE_DAYS)
     # EXISTS per deal reads the (account, occurred_at) index; an exclude() across the
     # relation scanned every recent activity for each owner.
     recent = Activity.objects.filter(account_id=OuterRef("account_id"), occurred_at__gte=cutoff)
-    digest.stale_deals = list(
+    stale = (
         Opportunity.objects.open()
-        .filter(owner=user, created_at__lt=cutoff)
+        .filter(owner_id__in=ids, created_at__lt=cutoff)
         .filter(~Exists(recent))
         .select_related("account")
-        .order_by("expected_close", "pk")[:SHOWN]
     )
-    digest.discrepancies = sources.open_discrepancies_for_owner(user)
-    return digest
+    for deal in _first_per_owner(stale, "owner_id", ["expected_close", "pk"]):
+        digests[deal.owner_id].stale_deals.append(deal)
+    for person in people:
+        digests[person.pk].discrepancies = sources.open_discrepancies_for_owner(person)
+    return digests
 
 
 def render_digest(digest: Digest) -> EmailMultiAlternatives:
@@ -172,67 +191,70 @@ def render_digest(digest: Digest) -> EmailMultiAlternatives:
 
 
 def send_digests(*, dry_run: bool = False, now: dt.datetime | None = None, out: TextIO | None = None) -> dict[str, int]:
-    """Send this week's digests (or, with `dry_run`, print them and claim nothing)."""
+    """Send this week's digests (or, with `dry_run`, print them and claim nothing).
+
+    People are taken a batch at a time: the batch is claimed (one insert; the unique
+    person-and-week row decides who sends), its digests are built in five queries, and
+    the non-empty ones are sent over the one connection.
+    """
     now = now or timezone.now()
     week = week_of(timezone.localdate(now))
     before = risk_a_week_ago(now)
     counts = {"sent": 0, "empty": 0, "already": 0, "failed": 0}
-    batch: list[tuple[DigestDelivery, EmailMultiAlternatives]] = []
     connection = None if dry_run else get_connection()
+    people = list(recipients())
+    size = settings.REPORTS_DIGEST_BATCH
     try:
-        for user in recipients():
+        for start in range(0, len(people), size):
+            batch = people[start : start + size]
+            if not dry_run:
+                claimed = _claim_batch(batch, week, now)
+                counts["already"] += len(batch) - len(claimed)
+                batch = [person for person in batch if person.pk in claimed]
+            built = build_digests(batch, now=now, before=before)
+            empty = [pk for pk, digest in built.items() if digest.is_empty]
+            counts["empty"] += len(empty)
+            messages = [(built[p.pk], render_digest(built[p.pk])) for p in batch if not built[p.pk].is_empty]
             if dry_run:
-                digest = build_digest(user, now=now, before=before)
-                if digest.is_empty:
-                    counts["empty"] += 1
-                    continue
-                message = render_digest(digest)
-                if out is not None:
-                    out.write(f"--- To: {user.email} · {message.subject}\n{message.body}\n")
-                counts["sent"] += 1
+                for _, message in messages:
+                    if out is not None:
+                        out.write(f"--- To: {message.to[0]} · {message.subject}\n{message.body}\n")
+                counts["sent"] += len(messages)
                 continue
-            delivery = _claim(user, week, now)
-            if delivery is None:
-                counts["already"] += 1
-                continue
-            digest = build_digest(user, now=now, before=before)
-            if digest.is_empty:
-                DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestStatus.EMPTY)
-                counts["empty"] += 1
-                continue
-            delivery.items = digest.items
-            batch.append((delivery, render_digest(digest)))
-            if len(batch) >= settings.REPORTS_DIGEST_BATCH:
-                _send(batch, connection, counts)
-                batch = []
-        if batch:
-            _send(batch, connection, counts)
+            DigestDelivery.objects.filter(week=week, user_id__in=empty).update(status=DigestStatus.EMPTY)
+            if messages:
+                _send(week, messages, connection, counts)
     finally:
         if connection is not None:
             connection.close()
     return counts
 
 
-def _claim(user, week: dt.date, now: dt.datetime) -> DigestDelivery | None:
-    try:
-        with transaction.atomic():
-            return DigestDelivery.objects.create(user=user, week=week, claimed_at=now)
-    except IntegrityError:
-        return None
+def _claim_batch(people: list, week: dt.date, now: dt.datetime) -> set[int]:
+    """Claim each person's digest for the week; returns whose this run may send.
+
+    The unique (person, week) row decides: rows already there (an earlier or a concurrent
+    run) are left alone, and only the rows this run wrote (its `claimed_at`) are its own.
+    """
+    DigestDelivery.objects.bulk_create(
+        [DigestDelivery(user=person, week=week, claimed_at=now) for person in people], ignore_conflicts=True
+    )
+    mine = DigestDelivery.objects.filter(
+        week=week, user_id__in=[p.pk for p in people], claimed_at=now, status=DigestStatus.CLAIMED
+    )
+    return set(mine.values_list("user_id", flat=True))
 
 
-def _send(batch, connection, counts: dict[str, int]) -> None:
+def _send(week: dt.date, messages: list, connection, counts: dict[str, int]) -> None:
+    ids = [digest.user.pk for digest, _ in messages]
     connection.open()
     try:
-        connection.send_messages([message for _, message in batch])
+        connection.send_messages([message for _, message in messages])
     except Exception:
         # Release the claims so the next run tries these people again.
-        DigestDelivery.objects.filter(pk__in=[d.pk for d, _ in batch]).delete()
-        counts["failed"] += len(batch)
+        DigestDelivery.objects.filter(week=week, user_id__in=ids).delete()
+        counts["failed"] += len(messages)
         raise
     sent_at = timezone.now()
-    for delivery, _ in batch:
-        DigestDelivery.objects.filter(pk=delivery.pk).update(
-            status=DigestStatus.SENT, sent_at=sent_at, items=delivery.items
-        )
-    counts["sent"] += len(batch)
+    DigestDelivery.objects.filter(week=week, user_id__in=ids).update(status=DigestStatus.SENT, sent_at=sent_at)
+    counts["sent"] += len(messages)
