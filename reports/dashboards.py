@@ -319,6 +319,8 @@ def provisioning(request: HttpRequest, user) -> dict[str, Any] | None:
     counts = _cached("provisioning", lambda: {"count": pending.count(), "no_tenancy": no_tenancy.count()})
     return {
         **counts,
-        "pending": list(pending.select_related("account", "product").order_by("start_date", "pk")[:SHOWN]),
-        "no_tenancy_list": list(no_tenancy.select_related("account", "product").order_by("start_date", "pk")[:SHOWN]),
+        # Newest first by id: the primary key's index stops at the eighth match, where
+        # ordering by start date sorted every live subscription (200 ms at 20,000 accounts).
+        "pending": list(pending.select_related("account", "product").order_by("-pk")[:SHOWN]),
+        "no_tenancy_list": list(no_tenancy.select_related("account", "product").order_by("-pk")[:SHOWN]),
     }
