@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "migration",
     "support_bridge",
     "pipeline",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),  # before the day starts; the queue is ready for stewards
         "options": {"expires": 60 * 60 * 6},
     },
+    "reports-freeze-last-month": {
+        "task": "reports.tasks.freeze_last_month",
+        "schedule": crontab(day_of_month=1, hour=0, minute=30),  # CELERY_TIMEZONE (Perth): the month just ended
+        "options": {"expires": 60 * 60 * 12},
+    },
+    "reports-weekly-digests": {
+        "task": "reports.tasks.send_weekly_digests",
+        "schedule": crontab(day_of_week=1, hour=7, minute=0),  # Monday 07:00 Australia/Perth
+        "options": {"expires": 60 * 60 * 6},
+    },
 }
 
 LOGGING = {
@@ -241,4 +252,21 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint (board-pack PDF) logs every layout step at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# --- Reports (board pack, dashboards, digests) ----------------------------------------
+# The chance a deal at each open stage closes: the quarter's weighted forecast.
+REPORTS_STAGE_PROBABILITY = {
+    "suspect": 0.05,
+    "prospect": 0.1,
+    "qualified": 0.25,
+    "meeting": 0.45,
+    "proposal": 0.7,
+}
+# A month frozen within this many days of its end is "live"; later, "rebuilt from history".
+REPORTS_LIVE_FREEZE_DAYS = env_int("REPORTS_LIVE_FREEZE_DAYS", 3)
+REPORTS_DIGEST_BATCH = env_int("REPORTS_DIGEST_BATCH", 100)  # messages per send over one connection
+# Dashboards' whole-table figures (pipeline, renewal windows, ARR by product) are cached this long.
+REPORTS_DASHBOARD_CACHE_SECONDS = env_int("REPORTS_DASHBOARD_CACHE_SECONDS", 300)

@@ -18,5 +18,6 @@ urlpatterns = [
     path("support/", include("support_bridge.urls")),
     path("api/support/", include("support_bridge.api_urls")),
     path("pipeline/", include("pipeline.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

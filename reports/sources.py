@@ -1,0 +1,64 @@
+"""The seam to apps built beside this one: renewal cases (`renewals`) and billing drift
+(`billing_sync`).
+
+Every figure the board pack, the dashboards and the digest take from those apps comes
+through a function here, and each answers None (or an empty list) while its app is not
+installed, so the pages say "not yet available" instead of failing. Renewals due, renewed,
+lost and lapsed are computed from the customers' subscriptions meanwhile
+(`reports.services`); once `renewals` is merged, the functions below are where its cases
+are read (see docs/reports.md, "Wiring renewals and billing_sync").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.apps import apps
+
+
+def renewals_installed() -> bool:
+    return apps.is_installed("renewals")
+
+
+def billing_installed() -> bool:
+    return apps.is_installed("billing_sync")
+
+
+def open_discrepancies_by_account(at: dt.datetime) -> dict[int, int] | None:
+    """{account id: open billing discrepancies at `at`}, or None before billing_sync exists."""
+    if not billing_installed():
+        return None
+    return {}  # Wire: billing_sync's open discrepancies at `at`, counted per account.
+
+
+def billing_drift(at: dt.datetime) -> dict[str, Any] | None:
+    """The board pack's billing-drift figures at `at`: {"open": n, "at_stake": AUD, "accounts": n},
+    or None before billing_sync exists."""
+    if not billing_installed():
+        return None
+    return None  # Wire: billing_sync's open discrepancies and the money at stake.
+
+
+def renewal_cases_due(user, *, days: int, today: dt.date) -> list[dict[str, Any]] | None:
+    """Renewal cases due within `days` for the customer-relations dashboard (and the digest):
+    [{"account": Account, "label": str, "due": date, "status": str}], or None before renewals."""
+    if not renewals_installed():
+        return None
+    return None  # Wire: renewals' open cases due within `days`.
+
+
+def renewal_case_figures(month_start: dt.date, month_end: dt.date) -> dict[str, int] | None:
+    """Renewal outcomes in the month from renewal cases ({"due", "renewed", "lost", "lapsed"}),
+    or None before renewals exists (the board pack then uses the subscriptions' dates)."""
+    if not renewals_installed():
+        return None
+    return None  # Wire: renewals' cases whose due date falls in the month, by outcome.
+
+
+def open_discrepancies_for_owner(user) -> list[dict[str, Any]] | None:
+    """Open discrepancies on the user's accounts for the digest and the finance dashboard,
+    or None before billing_sync exists."""
+    if not billing_installed():
+        return None
+    return None  # Wire: billing_sync's open discrepancies where account.owner == user.
