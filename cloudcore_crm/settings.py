@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "customers",
     "migration",
     "support_bridge",
+    "renewals",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
     "customers-nightly-duplicate-scan": {
         "task": "customers.tasks.scan_duplicates",
         "schedule": crontab(hour=1, minute=30),  # before the day starts; the queue is ready for stewards
+        "options": {"expires": 60 * 60 * 6},
+    },
+    "renewals-nightly-scan": {
+        "task": "renewals.tasks.nightly_scan",
+        "schedule": crontab(hour=2, minute=45),  # after the risk scores, so emails carry tonight's band
         "options": {"expires": 60 * 60 * 6},
     },
 }

@@ -61,3 +61,13 @@ def opportunity_form_warning(request: HttpRequest, account) -> dict[str, Any] | 
     if risk is None or not risk.is_high:
         return None
     return {"risk": risk, "upsells": []}
+
+
+def risk_band_expression(account_ref):
+    """The account's churn-risk band as a subquery, for other apps' querysets
+    (`cloudcore_crm.lib.account_facts`); "" when the account has no score."""
+    from django.db.models import CharField, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    band = RiskScore.objects.filter(account_id=account_ref).values("band")[:1]
+    return Coalesce(Subquery(band), Value(""), output_field=CharField())
