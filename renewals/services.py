@@ -110,10 +110,11 @@ def nightly_scan(*, today: dt.date | None = None) -> ScanResult:
         created += _notify(NoticeKind.ESCALATION_NO_OUTREACH, quiet, managers=managers, now=now)
         due = RenewalCase.objects.open().filter(term_end__lte=today)
         created += _notify(NoticeKind.ESCALATION_DUE, due, managers=managers, now=now)
-        lapsed_cases = (
-            RenewalCase.objects.filter(pk__in=[c.pk for c in lapsed]) if lapsed else RenewalCase.objects.none()
+        # Lapsed cases never announced (not every lapsed case: a new manager is not told of old ones).
+        unannounced = RenewalCase.objects.filter(status=CaseStatus.LAPSED).exclude(
+            Exists(RenewalNotice.objects.filter(case_id=OuterRef("pk"), kind=NoticeKind.LAPSED))
         )
-        created += _notify(NoticeKind.LAPSED, lapsed_cases, people=("owner", "coordinator"), managers=managers, now=now)
+        created += _notify(NoticeKind.LAPSED, unannounced, people=("owner", "coordinator"), managers=managers, now=now)
         result.reminders = reminders
         result.escalations = len(created) - reminders
         _timeline(created, now)

@@ -521,3 +521,23 @@ def test_the_360_page_and_the_agent_lookup_show_each_subscription_s_case(subscri
         client_for("support_agent").get(reverse("support:lookup"), {"q": subscription.account.code}).content.decode()
     )
     assert case.get_absolute_url() in lookup
+
+
+# --- Demo -------------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_cases_in_every_state_reminders_an_escalation_and_a_lapse(personas, clock):
+    from renewals.demo import seed_demo_renewals
+
+    rep, coordinator = personas["sales_rep"], personas["customer_relations"]
+    today = clock.today
+    for days in (-40, -5, 3, 10, 20, 25, 30, 35, 40, 45, 50, 55, 60, 70, 80):
+        client_renewing(rep, coordinator, renewal_date=today + dt.timedelta(days=days))
+    lines = seed_demo_renewals(seed=1, today=today)
+    assert {s for s in RenewalCase.objects.values_list("status", flat=True)} == set(CaseStatus.values)
+    assert RenewalNotice.objects.filter(kind__startswith="remind").exists()
+    assert RenewalNotice.objects.filter(kind=NoticeKind.ESCALATION_NO_OUTREACH).exists()
+    assert RenewalNotice.objects.filter(kind=NoticeKind.LAPSED).exists()
+    assert not RenewalNotice.objects.unsent().exists()
+    assert lines[0].startswith("Renewal cases:")
+    assert seed_demo_renewals(seed=1, today=today) == ["Renewal cases already exist: nothing to do."]
