@@ -27,13 +27,13 @@ class RenewalCaseFilter(django_filters.FilterSet):
         choices=choices.CaseStatus.choices, empty_label="Unresolved", method="filter_status"
     )
     window = django_filters.ChoiceFilter(
-        choices=choices.Window.choices, empty_label="Any window", method="filter_window"
+        choices=choices.Window.choices, label="Due window", empty_label="Any window", method="filter_window"
     )
     owner = StaffFilter(
         queryset=staff_with_role(SALES_REP), field_name="account__owner", label="Owner", empty_label="Any owner"
     )
     office = django_filters.ChoiceFilter(
-        choices=customer_choices.Office.choices, field_name="account__office", empty_label="Any office"
+        choices=customer_choices.Office.choices, field_name="account__office", label="Office", empty_label="Any office"
     )
     product = ProductFilter(
         queryset=Product.objects.filter(is_active=True),

@@ -541,3 +541,37 @@ def test_the_demo_has_cases_in_every_state_reminders_an_escalation_and_a_lapse(p
     assert not RenewalNotice.objects.unsent().exists()
     assert lines[0].startswith("Renewal cases:")
     assert seed_demo_renewals(seed=1, today=today) == ["Renewal cases already exist: nothing to do."]
+
+
+# --- The legacy calendar (D7) ---------------------------------------------------------------------------
+
+
+def test_the_legacy_calendar_s_gaps_are_listed_for_customer_relations_with_their_cases(rep, scan, client_for):
+    from django.contrib.contenttypes.models import ContentType
+
+    from migration.choices import FileStatus, Store
+    from migration.models import ImportFile, ImportRun, Provenance
+
+    in_calendar = client_renewing(rep, renewal_date=days_before(-10))
+    lacking = client_renewing(rep, renewal_date=days_before(-20))
+    run = ImportRun.objects.create()
+    ImportFile.objects.create(
+        run=run,
+        name="outlook_renewals.csv",
+        store=Store.CALENDAR,
+        status=FileStatus.IMPORTED,
+        rejected_csv="row,Subject,Start Date,All day event,reason\n"
+        "7,Renewal: Gone Pty Ltd - DataVault,1/07/2026,True,CC404 has no live DataVault subscription\n",
+    )
+    Provenance.objects.create(
+        content_type=ContentType.objects.get_for_model(Subscription),
+        object_id=in_calendar.pk,
+        store=Store.CALENDAR,
+        file="outlook_renewals.csv",
+        row=2,
+    )
+    scan(RENEWS)
+    page = client_for("customer_relations").get(reverse("renewals:finding_list")).content.decode()
+    assert "CC404 has no live DataVault subscription" in page
+    assert RenewalCase.objects.get(subscription=lacking).get_absolute_url() in page
+    assert RenewalCase.objects.get(subscription=in_calendar).get_absolute_url() not in page
