@@ -12,7 +12,7 @@ from customers.filters import ProductFilter, StaffFilter
 from customers.forms import staff_with_role
 from customers.models import Product
 from renewals import choices
-from renewals.querysets import today, window_of
+from renewals.querysets import in_band, today, window_of
 
 BANDS = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("none", "No score")]
 
@@ -66,7 +66,7 @@ class RenewalCaseFilter(django_filters.FilterSet):
         return queryset.alias(window=window_of("term_end", today())).filter(window=value)
 
     def filter_band(self, queryset, name, value):
-        return queryset.with_band().filter(band="" if value == "none" else value)
+        return in_band(queryset, value)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -15,8 +15,9 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
+from cloudcore_crm.lib import account_facts
 from customers.models import Subscription
-from renewals.querysets import risk_band
+from renewals.querysets import in_band
 
 WEIGHTS: dict[str, Decimal] = {
     "low": Decimal("0.95"),
@@ -48,26 +49,34 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def forecast(*, today: dt.date, subscriptions=None) -> list[Month]:
-    """Twelve months from this one, in one query."""
+    """Twelve months from this one: the totals, then each band's share (a query each)."""
     first = today.replace(day=1)
     months = [Month(start=_add_months(first, n)) for n in range(12)]
     by_start = {m.start: m for m in months}
     subscriptions = Subscription.objects.live() if subscriptions is None else subscriptions
-    rows = (
+    renewing = (
         subscriptions.filter(renewal_date__gte=today, renewal_date__lt=_add_months(first, 12))
-        .annotate(month=TruncMonth("renewal_date"), band=risk_band())
+        .annotate(month=TruncMonth("renewal_date"))
         .order_by()
-        .values("month", "band")
-        .annotate(n=Count("pk"), total=Sum("annual_value"))
+        .values("month")
     )
-    for row in rows:
-        start = row["month"]
-        start = start.date() if isinstance(start, dt.datetime) else start
-        month = by_start[start]
-        band = row["band"] if row["band"] in WEIGHTS else ""
-        total = row["total"] or Decimal("0")
-        count, value = month.by_band.get(band, (0, Decimal("0")))
-        month.by_band[band] = (count + row["n"], value + total)
-        month.value += total
-        month.weighted += total * WEIGHTS[band]
+
+    def totals(queryset) -> dict[dt.date, tuple[int, Decimal]]:
+        rows = queryset.annotate(n=Count("pk"), total=Sum("annual_value")).values_list("month", "n", "total")
+        return {(m.date() if isinstance(m, dt.datetime) else m): (n, total or Decimal("0")) for m, n, total in rows}
+
+    unscored = totals(renewing)
+    for band in ("low", "medium", "high"):
+        if not account_facts.is_registered(account_facts.CHURN_RISK_BAND):
+            break
+        for start, (count, value) in totals(in_band(renewing, band)).items():
+            by_start[start].by_band[band] = (count, value)
+            left_count, left_value = unscored[start]
+            unscored[start] = (left_count - count, left_value - value)
+    for start, (count, value) in unscored.items():
+        if count:
+            by_start[start].by_band[""] = (count, value)
+    for month in months:
+        month.value = sum((v for _, v in month.by_band.values()), Decimal("0"))
+        month.weighted = sum((v * WEIGHTS[band] for band, (_, v) in month.by_band.items()), Decimal("0"))
     return months

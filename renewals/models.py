@@ -58,6 +58,12 @@ class RenewalCase(models.Model):
         indexes = [
             models.Index(fields=["status", "term_end"]),
             models.Index(fields=["account", "status"]),
+            # The board walks the unresolved cases in date order and slices a page of ids.
+            models.Index(
+                fields=["term_end", "id"],
+                condition=Q(status__in=choices.CaseStatus.unresolved_values()),
+                name="renewal_case_unresolved_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,8 +26,19 @@ def window_of(term_end_field: str, today: dt.date) -> Case:
 
 
 def risk_band() -> models.Expression:
-    """The churn-risk band of the row's account, lent by support_bridge (or "" unknown)."""
+    """The churn-risk band of the row's account, lent by support_bridge (or "" unknown).
+    A subquery per row: for a page's rows, never to filter or group a whole table."""
     return account_facts.expression(account_facts.CHURN_RISK_BAND, OuterRef("account_id"))
+
+
+def in_band(queryset: models.QuerySet, band: str) -> models.QuerySet:
+    """Rows whose account is in a churn-risk band ("low", "medium", "high"; "none": no
+    score), as one semi-join on the accounts in the band."""
+    if band == "none":
+        scored = account_facts.accounts(account_facts.CHURN_RISK_BAND, "")
+        return queryset if scored is None else queryset.exclude(account_id__in=scored)
+    accounts = account_facts.accounts(account_facts.CHURN_RISK_BAND, band)
+    return queryset.none() if accounts is None else queryset.filter(account_id__in=accounts)
 
 
 class RenewalCaseQuerySet(models.QuerySet):

@@ -18,7 +18,7 @@ from renewals import calendar, export, forecast, services
 from renewals.filters import RenewalCaseFilter
 from renewals.forms import LoseForm, OutreachForm, RenewForm, TokenForm
 from renewals.models import CalendarToken, RenewalCase
-from renewals.querysets import risk_band, today
+from renewals.querysets import in_band, today
 
 BOARD_PAGE_SIZE = 50
 FINDING_ROLES = (CUSTOMER_RELATIONS, SALES_MANAGER, DATA_STEWARD)
@@ -43,15 +43,18 @@ def _forecast_subscriptions(cleaned: dict):
     if cleaned.get("min_value") is not None:
         subscriptions = subscriptions.filter(annual_value__gte=cleaned["min_value"])
     if cleaned.get("band"):
-        band = "" if cleaned["band"] == "none" else cleaned["band"]
-        subscriptions = subscriptions.alias(band=risk_band()).filter(band=band)
+        subscriptions = in_band(subscriptions, cleaned["band"])
     return subscriptions
 
 
 def board(request: HttpRequest) -> HttpResponse:
     filterset, cases, cleaned = _filtered(request)
     day = today()
-    page = Paginator(cases.for_board().order_by("term_end", "pk"), BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Slice the filtered cases' ids alone (an index walk), then read the page's rows by id.
+    ids = cases.order_by("term_end", "pk").values_list("pk", flat=True)
+    page = Paginator(ids, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = RenewalCase.objects.for_board().in_bulk(list(page.object_list))
+    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
     query = request.GET.copy()
     query.pop("page", None)
     months = forecast.forecast(today=day, subscriptions=_forecast_subscriptions(cleaned))

@@ -31,4 +31,7 @@ class SupportBridgeConfig(AppConfig):
             )
         )
         # Renewals weight their forecast by this band without importing support_bridge.
-        account_facts.register(account_facts.CHURN_RISK_BAND, panels.risk_band_expression)
+        account_facts.register(
+            account_facts.CHURN_RISK_BAND,
+            account_facts.Fact(expression=panels.risk_band_expression, accounts=panels.accounts_in_band),
+        )

@@ -71,3 +71,9 @@ def risk_band_expression(account_ref):
 
     band = RiskScore.objects.filter(account_id=account_ref).values("band")[:1]
     return Coalesce(Subquery(band), Value(""), output_field=CharField())
+
+
+def accounts_in_band(band: str):
+    """The ids of the accounts in a churn-risk band ("" for every scored account)."""
+    scores = RiskScore.objects.filter(band=band) if band else RiskScore.objects.all()
+    return scores.values("account_id")

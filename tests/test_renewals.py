@@ -402,6 +402,11 @@ def test_the_calendar_feed_parses_and_keeps_its_uids(rep, coordinator, scan, cli
         f"Renewal: {mine.account.code} {mine.account.display_name} - {mine.product.name}"
     ]
     assert events[0].decoded("dtstart") == RENEWS
+    assert events[0].decoded("dtend") == RENEWS + dt.timedelta(days=1)
+    description = str(events[0]["description"])
+    assert "Value at stake: $12,000.00 a year" in description
+    assert "Churn risk: no score" in description
+    assert RenewalCase.objects.get(subscription=mine).get_absolute_url() in description
     assert not_mine.account.code not in response.content.decode()
     first_uids = [str(e["uid"]) for e in events]
     scan(days_before(59))
