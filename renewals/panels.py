@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, has_role
 from renewals import services
+from renewals.choices import CaseStatus, NoticeKind
 from renewals.forms import TokenForm
 from renewals.models import CalendarToken, RenewalCase, RenewalNotice
 
@@ -18,17 +19,17 @@ HOME_NOTICES_SHOWN = 10
 
 
 def home_notices(request: HttpRequest, user) -> dict[str, Any] | None:
-    """Reminders, escalations and lapses for the person, while the case has no outcome;
-    Customer Relations also sees how many subscriptions have no renewal date."""
-    notices = list(RenewalNotice.objects.for_home(user)[:HOME_NOTICES_SHOWN])
+    """Lapses first and loudly, then reminders and escalations, while the case has no
+    outcome; Customer Relations also sees how many subscriptions have no renewal date."""
+    mine = RenewalNotice.objects.for_home(user)
+    lapsed = list(mine.filter(kind=NoticeKind.LAPSED)[:HOME_NOTICES_SHOWN])
+    notices = list(
+        mine.exclude(kind=NoticeKind.LAPSED).filter(case__status__in=CaseStatus.open_values())[:HOME_NOTICES_SHOWN]
+    )
     missing = services.missing_dates().count() if has_role(user, CUSTOMER_RELATIONS, DATA_STEWARD) else 0
-    if not notices and not missing:
+    if not lapsed and not notices and not missing:
         return None
-    return {
-        "lapsed": [n for n in notices if n.kind == "lapsed"],
-        "notices": [n for n in notices if n.kind != "lapsed"],
-        "missing_dates": missing,
-    }
+    return {"lapsed": lapsed, "notices": notices, "missing_dates": missing}
 
 
 def _cases_of(request: HttpRequest, account) -> list[RenewalCase]:

@@ -580,3 +580,21 @@ def test_the_legacy_calendar_s_gaps_are_listed_for_customer_relations_with_their
     assert "CC404 has no live DataVault subscription" in page
     assert RenewalCase.objects.get(subscription=lacking).get_absolute_url() in page
     assert RenewalCase.objects.get(subscription=in_calendar).get_absolute_url() not in page
+
+
+def test_the_board_filters_refresh_only_the_table_under_htmx(subscription, scan, client_for):
+    scan(days_before(30))
+    response = client_for("executive").get(reverse("renewals:board"), {"window": "30"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html
+    assert subscription.account.code in html
+    assert response.context["page"].paginator.count == 1
+    later = client_for("executive").get(reverse("renewals:board"), {"window": "90"}, HTTP_HX_REQUEST="true")
+    assert later.context["page"].paginator.count == 0
+
+
+def test_escalation_emails_reach_the_sales_managers(subscription, scan, personas):
+    scan(days_before(14))
+    to_manager = [m for m in mail.outbox if m.to == [personas["sales_manager"].email]]
+    assert len(to_manager) == 1
+    assert "no outreach" in to_manager[0].subject
