@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -41,6 +42,14 @@ class RenewalError(DomainError):
 
 
 # --- The nightly scan ------------------------------------------------------------------------
+
+
+class Told(NamedTuple):
+    """A notice the scan has just written: which case, what, to whom."""
+
+    case_id: int
+    kind: str
+    recipient_id: int
 
 
 @dataclass
@@ -95,7 +104,7 @@ def nightly_scan(*, today: dt.date | None = None) -> ScanResult:
         lapsed = _lapse(today, now)
         result.lapsed = len(lapsed)
         managers = sales_manager_ids()
-        created: list[RenewalNotice] = []
+        created: list[Told] = []
         for days_from, days_to, kind in _reminder_windows():
             cases = RenewalCase.objects.open().filter(
                 term_end__gt=today + dt.timedelta(days=days_from), term_end__lte=today + dt.timedelta(days=days_to)
@@ -224,8 +233,9 @@ def _notify(
     now: dt.datetime,
     people: tuple[str, ...] = (),
     managers: list[int] | None = None,
-) -> list[RenewalNotice]:
-    """One notice of `kind` per case and person who has not had it yet, inserted together."""
+) -> list[Told]:
+    """One notice of `kind` per case and person who has not had it yet, inserted together
+    (as rows: a first night writes tens of thousands)."""
     wanted: set[tuple[int, int]] = set()
     fields = {"owner": "account__owner_id", "coordinator": "account__relations_coordinator_id"}
     for person in people:
@@ -242,13 +252,14 @@ def _notify(
     had = set(
         RenewalNotice.objects.filter(kind=kind, case__in=cases.values("pk")).values_list("case_id", "recipient_id")
     )
-    notices = [
-        RenewalNotice(case_id=case_id, kind=kind, recipient_id=user_id, created_at=now)
-        for case_id, user_id in sorted(wanted - had)
-    ]
-    for start in range(0, len(notices), INSERT_BATCH):
-        bulkload.insert(notices[start : start + INSERT_BATCH])
-    return notices
+    told = [Told(case_id, kind, user_id) for case_id, user_id in sorted(wanted - had)]
+    for start in range(0, len(told), INSERT_BATCH):
+        bulkload.insert_rows(
+            RenewalNotice,
+            ((t.case_id, t.kind, t.recipient_id, now) for t in told[start : start + INSERT_BATCH]),
+            names=["case_id", "kind", "recipient_id", "created_at"],
+        )
+    return told
 
 
 TIMELINE_SUMMARY = {
@@ -261,24 +272,37 @@ TIMELINE_SUMMARY = {
 }
 
 
-def _timeline(notices: list[RenewalNotice], now: dt.datetime) -> None:
+def _timeline(notices: list[Told], now: dt.datetime) -> None:
     """One timeline entry per case and kind of notice (not per person told)."""
     if not notices:
         return
     told: dict[tuple[int, str], list[int]] = {}
     for notice in notices:
         told.setdefault((notice.case_id, notice.kind), []).append(notice.recipient_id)
-    cases = RenewalCase.objects.select_related("subscription__product").in_bulk({case_id for case_id, _ in told})
-    users = get_user_model().objects.in_bulk({u for ids in told.values() for u in ids})
+    case_ids = sorted({case_id for case_id, _ in told})
+    cases: dict[int, tuple] = {}
+    for start in range(0, len(case_ids), INSERT_BATCH):
+        cases.update(
+            (row[0], row[1:])
+            for row in RenewalCase.objects.filter(pk__in=case_ids[start : start + INSERT_BATCH]).values_list(
+                "pk", "account_id", "term_end", "subscription__product__name"
+            )
+        )
+    users = {
+        pk: f"{first} {last}".strip() or username
+        for pk, first, last, username in get_user_model()
+        .objects.filter(pk__in={u for ids in told.values() for u in ids})
+        .values_list("pk", "first_name", "last_name", "username")
+    }
     activities = []
     for (case_id, kind), recipients in sorted(told.items()):
-        case = cases[case_id]
-        names = ", ".join(users[u].get_full_name() or users[u].username for u in recipients)
+        account_id, term_end, product = cases[case_id]
+        names = ", ".join(users[u] for u in recipients)
         activities.append(
             Activity(
-                account_id=case.account_id,
+                account_id=account_id,
                 kind=ActivityKind.ALERT if kind in NoticeKind.escalations() else ActivityKind.SYSTEM,
-                summary=f"{TIMELINE_SUMMARY[kind]} ({case.subscription.product.name}, {case.term_end:%d %b %Y})",
+                summary=f"{TIMELINE_SUMMARY[kind]} ({product}, {term_end:%d %b %Y})",
                 detail=f"Told: {names}.",
                 occurred_at=now,
             )
