@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "support_bridge",
     "pipeline",
     "reports",
+    "renewals",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
     "reports-weekly-digests": {
         "task": "reports.tasks.send_weekly_digests",
         "schedule": crontab(day_of_week=1, hour=7, minute=0),  # Monday 07:00 Australia/Perth
+        "options": {"expires": 60 * 60 * 6},
+    },
+    "renewals-nightly-scan": {
+        "task": "renewals.tasks.nightly_scan",
+        "schedule": crontab(hour=2, minute=45),  # after the risk scores, so emails carry tonight's band
         "options": {"expires": 60 * 60 * 6},
     },
 }

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cloudcore_crm import views as core_views
 from customers import views as customer_views
 
 admin.site.site_header = "CloudCore CRM — data stewardship"
@@ -19,5 +20,7 @@ urlpatterns = [
     path("api/support/", include("support_bridge.api_urls")),
     path("pipeline/", include("pipeline.urls")),
     path("reports/", include("reports.urls")),
+    path("renewals/", include("renewals.urls")),
+    path("profile/", core_views.profile, name="profile"),
     path("admin/", admin.site.urls),
 ]

@@ -8,6 +8,7 @@ class SupportBridgeConfig(AppConfig):
     verbose_name = "Support bridge"
 
     def ready(self) -> None:
+        from cloudcore_crm.lib import account_facts
         from cloudcore_crm.lib.panels import Panel, register
         from support_bridge import panels
 
@@ -32,4 +33,9 @@ class SupportBridgeConfig(AppConfig):
                 "support_bridge/partials/upsell_warning.html",
                 panels.opportunity_form_warning,
             )
+        )
+        # Renewals weight their forecast by this band without importing support_bridge.
+        account_facts.register(
+            account_facts.CHURN_RISK_BAND,
+            account_facts.Fact(expression=panels.risk_band_expression, accounts=panels.accounts_in_band),
         )

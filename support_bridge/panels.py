@@ -77,3 +77,19 @@ def search_tickets(request: HttpRequest, text: str) -> dict[str, Any] | None:
         ]
     )
     return {"tickets": tickets} if tickets else None
+
+
+def risk_band_expression(account_ref):
+    """The account's churn-risk band as a subquery, for other apps' querysets
+    (`cloudcore_crm.lib.account_facts`); "" when the account has no score."""
+    from django.db.models import CharField, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    band = RiskScore.objects.filter(account_id=account_ref).values("band")[:1]
+    return Coalesce(Subquery(band), Value(""), output_field=CharField())
+
+
+def accounts_in_band(band: str):
+    """The ids of the accounts in a churn-risk band ("" for every scored account)."""
+    scores = RiskScore.objects.filter(band=band) if band else RiskScore.objects.all()
+    return scores.values("account_id")

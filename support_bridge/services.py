@@ -546,6 +546,12 @@ class RiskRun:
     alerts: int = 0
     high: int = 0
 
+    def summary(self) -> str:
+        return (
+            f"Churn risk: {self.accounts:,} accounts scored ({self.created:,} new, {self.changed:,} changed), "
+            f"{self.high:,} high, {self.alerts:,} new alert(s)."
+        )
+
 
 def _recompute_after_commit(account_id: int) -> None:
     from support_bridge import tasks

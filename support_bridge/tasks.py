@@ -8,8 +8,8 @@ from support_bridge import notifications, services
 
 
 @shared_task
-def recompute_risk_nightly() -> int:
-    return services.recompute_risk().accounts
+def recompute_risk_nightly() -> str:
+    return services.recompute_risk().summary()
 
 
 @shared_task

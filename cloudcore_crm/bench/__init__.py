@@ -6,10 +6,17 @@ benchmark is a module beside this one exposing `BENCHMARK`, added to the tuple b
 
 from __future__ import annotations
 
-from cloudcore_crm.bench import dedupe, imports, pages, reports, risk
+from cloudcore_crm.bench import dedupe, imports, pages, renewals, reports, risk
 from cloudcore_crm.bench.common import Benchmark
 
 BENCHMARKS: dict[str, Benchmark] = {
     benchmark.name: benchmark
-    for benchmark in (pages.BENCHMARK, dedupe.BENCHMARK, risk.BENCHMARK, imports.BENCHMARK, reports.BENCHMARK)
+    for benchmark in (
+        pages.BENCHMARK,
+        dedupe.BENCHMARK,
+        risk.BENCHMARK,
+        imports.BENCHMARK,
+        reports.BENCHMARK,
+        renewals.BENCHMARK,
+    )
 }
