@@ -45,7 +45,24 @@ def renewal_cases_due(user, *, days: int, today: dt.date) -> list[dict[str, Any]
     [{"account": Account, "label": str, "due": date, "status": str}], or None before renewals."""
     if not renewals_installed():
         return None
-    return None  # Wire: renewals' open cases due within `days`.
+    from renewals.models import RenewalCase  # reports may read every app (DESIGN.md)
+
+    cases = (
+        RenewalCase.objects.unresolved()
+        .filter(term_end__lte=today + dt.timedelta(days=days))
+        .select_related("account", "subscription__product")
+        .order_by("term_end", "pk")[:10]
+    )
+    return [
+        {
+            "account": case.account,
+            "label": f"{case.subscription.product.name} · ${case.value_at_stake:,.0f}/yr",
+            "due": case.term_end,
+            "status": case.get_status_display(),
+            "overdue": case.term_end < today,
+        }
+        for case in cases
+    ]
 
 
 def renewal_case_figures(month_start: dt.date, month_end: dt.date) -> dict[str, int] | None:
@@ -53,7 +70,17 @@ def renewal_case_figures(month_start: dt.date, month_end: dt.date) -> dict[str, 
     or None before renewals exists (the board pack then uses the subscriptions' dates)."""
     if not renewals_installed():
         return None
-    return None  # Wire: renewals' cases whose due date falls in the month, by outcome.
+    from django.db.models import Count, Q
+
+    from renewals.choices import CaseStatus
+    from renewals.models import RenewalCase
+
+    return RenewalCase.objects.filter(term_end__range=(month_start, month_end)).aggregate(
+        due=Count("pk"),
+        renewed=Count("pk", filter=Q(status=CaseStatus.RENEWED)),
+        lost=Count("pk", filter=Q(status=CaseStatus.LOST)),
+        lapsed=Count("pk", filter=Q(status=CaseStatus.LAPSED)),
+    )
 
 
 def open_discrepancies_for_owner(user) -> list[dict[str, Any]] | None:

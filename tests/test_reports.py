@@ -510,3 +510,38 @@ def test_digests_go_out_in_batches_over_one_connection(personas, settings, monke
     assert counts["sent"] == 5
     assert len(opened) == 1
     assert len(mail.outbox) == 5
+
+
+def test_renewal_outcomes_of_a_month_come_from_the_renewal_cases(personas):
+    import datetime as dt
+
+    from reports import sources
+    from tests.factories_renewals import RenewalCaseFactory, client_renewing
+
+    rep = personas["sales_rep"]
+    for status in ("renewed", "renewed", "lost", "lapsed", "upcoming"):
+        sub = client_renewing(rep, renewal_date=dt.date(2026, 6, 15))
+        RenewalCaseFactory(subscription=sub, status=status)
+    later = client_renewing(rep, renewal_date=dt.date(2026, 7, 2))
+    RenewalCaseFactory(subscription=later, status="renewed")
+    figures = sources.renewal_case_figures(dt.date(2026, 6, 1), dt.date(2026, 6, 30))
+    assert figures == {"due": 5, "renewed": 2, "lost": 1, "lapsed": 1}
+
+
+def test_the_customer_relations_dashboard_lists_open_renewal_cases(personas, client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories_renewals import RenewalCaseFactory, client_renewing
+
+    today = timezone.localdate()
+    due = client_renewing(personas["sales_rep"], renewal_date=today + dt.timedelta(days=20), value="30000.00")
+    RenewalCaseFactory(subscription=due, status="outreach")
+    done = client_renewing(personas["sales_rep"], renewal_date=today + dt.timedelta(days=10))
+    RenewalCaseFactory(subscription=done, status="renewed")
+    client.force_login(personas["customer_relations"])
+    html = client.get("/").content.decode()
+    assert f"{due.account.code}</strong>" in html
+    assert "$30,000/yr" in html and "In outreach" in html
+    assert f'{done.account.code}</strong> {done.account.display_name}</a><div class="small">' not in html
