@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from customers import views as customer_views
+from onboarding import views as onboarding_views
 
 admin.site.site_header = "CloudCore CRM — data stewardship"
 admin.site.site_title = "CloudCore CRM admin"
@@ -17,4 +18,7 @@ urlpatterns = [
     path("support/", include("support_bridge.urls")),
     path("api/support/", include("support_bridge.api_urls")),
     path("admin/", admin.site.urls),
+    path("onboarding/", include("onboarding.urls")),
+    path("api/onboarding/events", onboarding_views.inbound_event, name="onboarding_events"),
+    path("status/<str:signed>/", onboarding_views.customer_status, name="onboarding_status"),
 ]
