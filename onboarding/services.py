@@ -476,7 +476,7 @@ def _dispatch(tasks: list[ProvisioningTask]) -> None:
 
 def _lock_task(task: ProvisioningTask) -> tuple[ProvisioningTask, Order]:
     order = Order.objects.select_for_update().get(pk=task.order_id)
-    task = ProvisioningTask.objects.select_for_update().select_related("line__product").get(pk=task.pk)
+    task = ProvisioningTask.objects.select_for_update(of=("self",)).select_related("line__product").get(pk=task.pk)
     return task, order
 
 
@@ -822,7 +822,9 @@ def notify_finance(handoff_id: int) -> int:
     """Email Finance the hand-off (once): plan, pricing, start date and the order ID to
     put on the Xero invoice. Returns the number of recipients."""
     with transaction.atomic():
-        handoff = BillingHandoff.objects.select_for_update().select_related("order__account").get(pk=handoff_id)
+        handoff = (
+            BillingHandoff.objects.select_for_update(of=("self",)).select_related("order__account").get(pk=handoff_id)
+        )
         if handoff.notified_at is not None:
             return 0
         User = get_user_model()
