@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0009_history_indexes_only_where_read'),
+        ("customers", "0009_history_indexes_only_where_read"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalsubscription',
-            name='order_ref',
-            field=models.CharField(blank=True, db_default='', max_length=20, verbose_name='order ID'),
+            model_name="historicalsubscription",
+            name="order_ref",
+            field=models.CharField(blank=True, db_default="", max_length=20, verbose_name="order ID"),
         ),
         migrations.AddField(
-            model_name='subscription',
-            name='order_ref',
-            field=models.CharField(blank=True, db_default='', db_index=True, max_length=20, verbose_name='order ID'),
+            model_name="subscription",
+            name="order_ref",
+            field=models.CharField(blank=True, db_default="", db_index=True, max_length=20, verbose_name="order ID"),
         ),
     ]
