@@ -357,3 +357,32 @@ def test_a_tampered_status_link_is_not_found(client, personas, account):
 def client_for_post(client, user, order, data):
     client.force_login(user)
     return client.post(reverse("onboarding:order_status_link", args=[order.order_id]), data)
+
+
+@pytest.mark.parametrize("url_name", ["onboarding:board", "onboarding:task_list", "onboarding:exception_list"])
+def test_lists_run_the_same_queries_for_one_or_many_orders(client_for, personas, account, url_name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def grow(n: int) -> None:
+        with MANUAL:
+            for _ in range(n):
+                order = services.validate_order(
+                    order=submitted_order(personas["sales_rep"], account), actor=personas["customer_relations"]
+                )
+                services.fail_task(
+                    task=order.tasks.get(), actor=personas["provisioning"], reason_code="other", note="x"
+                )
+            services.validate_order(
+                order=submitted_order(personas["sales_rep"], account), actor=personas["customer_relations"]
+            )
+
+    client = client_for("provisioning")
+    grow(1)
+    client.get(reverse(url_name))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse(url_name))
+    grow(6)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse(url_name))
+    assert len(many.captured_queries) == len(few.captured_queries)
