@@ -35,11 +35,12 @@ from onboarding.forms import (
     ResolveForm,
     ValidateForm,
 )
-from onboarding.models import ExceptionCase, Order, ProvisioningTask
+from onboarding.models import BillingHandoff, ExceptionCase, Order, ProvisioningTask
 
 logger = logging.getLogger(__name__)
 
 LIST_LENGTH = 100
+HANDOFFS_SHOWN = 10  # Finance's recent activations on the board
 MAX_EVENT_BYTES = 64 * 1024
 
 
@@ -73,6 +74,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "onboarding/partials/order_table.html", context)
     context["kpis"] = kpis.board()
+    context["handoffs"] = list(BillingHandoff.objects.select_related("order__account")[:HANDOFFS_SHOWN])
     return render(request, "onboarding/board.html", context)
 
 

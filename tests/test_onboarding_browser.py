@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -18,6 +19,12 @@ from tests.factories import AccountFactory, OpportunityFactory, product
 from tests.test_browser import WAIT, browser, log_in  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _wait(driver, condition):
+    """Wait through page loads: an element read while the next page replaces it is retried."""
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, WAIT, ignored_exceptions=ignored).until(condition)
 
 
 def _fill(driver, name: str, value: str) -> None:
@@ -45,14 +52,14 @@ def test_a_sales_reps_order_is_walked_to_activation(log_in, live_server, persona
     driver = log_in("sales_rep")
     driver.get(f"{live_server.url}/customers/{account.code}/")
     driver.find_element(By.CSS_SELECTOR, f"a[href$='?opportunity={deal.pk}']").click()
-    WebDriverWait(driver, WAIT).until(lambda d: "/onboarding/new/" in d.current_url)
+    _wait(driver, lambda d: "/onboarding/new/" in d.current_url)
     assert driver.find_element(By.NAME, "account_code").get_attribute("value") == account.code
     assert driver.find_element(By.NAME, "lines-0-annual_value").get_attribute("value") == "7200.00"
     _fill(driver, "billing_contact_name", "Bea Biller")
     _fill(driver, "billing_contact_email", "accounts@karri.example")
     _fill(driver, "lines-0-seats", "18")
     _click(driver, "button[value=submit]")
-    missing = WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.CSS_SELECTOR, ".missing-fields"))
+    missing = _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".missing-fields"))
     assert "Technical contact email" in missing.text
     order = Order.objects.get()
     assert order.status == OrderStatus.DRAFT
@@ -60,25 +67,25 @@ def test_a_sales_reps_order_is_walked_to_activation(log_in, live_server, persona
     _fill(driver, "technical_contact_name", "Tom Tech")
     _fill(driver, "technical_contact_email", "it@karri.example")
     _click(driver, "button[value=submit]")
-    WebDriverWait(driver, WAIT).until(lambda d: d.current_url.endswith(f"/onboarding/{order.order_id}/"))
-    assert "Submitted" in driver.find_element(By.CSS_SELECTOR, "h1").text
+    _wait(driver, lambda d: d.current_url.endswith(f"/onboarding/{order.order_id}/"))
+    _wait(driver, lambda d: "Submitted" in d.find_element(By.CSS_SELECTOR, "h1").text)
     _click(driver, "form[action$='/status-link/'] button")
-    link = WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "status-link")).get_attribute("href")
+    link = _wait(driver, lambda d: d.find_element(By.ID, "status-link")).get_attribute("href")
 
     driver = log_in("customer_relations")
     driver.get(f"{live_server.url}/onboarding/{order.order_id}/")
     _click(driver, "form[action$='/validate/'] button")
-    WebDriverWait(driver, WAIT).until(lambda d: "Validated" in d.find_element(By.CSS_SELECTOR, "h1").text)
+    _wait(driver, lambda d: "Validated" in d.find_element(By.CSS_SELECTOR, "h1").text)
 
     driver = log_in("provisioning")
     driver.get(f"{live_server.url}/onboarding/tasks/")
     task = order.tasks.get()
     _click(driver, f"#task-{task.pk} form[action$='/claim/'] button")
-    WebDriverWait(driver, WAIT).until(lambda d: "In progress" in d.find_element(By.ID, f"task-{task.pk}").text)
+    _wait(driver, lambda d: "In progress" in d.find_element(By.ID, f"task-{task.pk}").text)
     driver.find_element(By.CSS_SELECTOR, f"#task-{task.pk} a[href$='/complete/']").click()
     _fill(driver, "tenancy_ref", "CS-PER-4411")
     _click(driver, "form.edit-form button[type=submit]")
-    WebDriverWait(driver, WAIT).until(lambda d: d.current_url.endswith("/onboarding/tasks/"))
+    _wait(driver, lambda d: d.current_url.endswith("/onboarding/tasks/"))
 
     order.refresh_from_db()
     assert order.status == OrderStatus.ACTIVE

@@ -234,6 +234,7 @@ def test_the_board_shows_kpis_and_finds_an_order_by_its_id(
         page = client.get(reverse("onboarding:board"))
     html = page.content.decode()
     assert "Average activation time" in html and "Provisioning error rate" in html and "Auto-provisioned" in html
+    assert "No activations yet." in html
     found = client.get(reverse("onboarding:board"), {"q": orders[1].order_id}, HTTP_HX_REQUEST="true")
     assert orders[1].order_id in found.content.decode()
     assert orders[0].order_id not in found.content.decode()
@@ -386,3 +387,14 @@ def test_lists_run_the_same_queries_for_one_or_many_orders(client_for, personas,
     with CaptureQueriesContext(connection) as many:
         client.get(reverse(url_name))
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_finance_sees_an_activation_with_its_order_id_start_date_and_total(client_for, personas, account):
+    with MANUAL:
+        order = services.validate_order(
+            order=submitted_order(personas["sales_rep"], account), actor=personas["customer_relations"]
+        )
+    services.complete_task(task=order.tasks.get(), actor=personas["provisioning"], tenancy_ref="DV-1")
+    html = client_for("finance").get(reverse("onboarding:board")).content.decode()
+    assert f">{order.order_id}</a></td>" in html
+    assert "14 Dec 2026" in html and "$18,000.00" in html
