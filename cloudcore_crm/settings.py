@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "pipeline",
     "reports",
     "renewals",
+    "onboarding",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=45),  # after the risk scores, so emails carry tonight's band
         "options": {"expires": 60 * 60 * 6},
     },
+}
+
+# --- Onboarding (orders from a won deal to an active subscription) ---------------------
+# Products an order may hold and still be provisioned automatically (with no custom requirements).
+ONBOARDING_AUTO_PRODUCTS = env_list("ONBOARDING_AUTO_PRODUCTS", "datavault,cloudsync,analytics-pro")
+# How eligible orders are provisioned (onboarding/adapters.py); the default completes each
+# task on a worker after a delay, ExternalProvisioning waits for IT's signed events.
+ONBOARDING_PROVISIONING_ADAPTER = env_str(
+    "ONBOARDING_PROVISIONING_ADAPTER", "onboarding.adapters.DelayedAutoProvisioning"
+)
+ONBOARDING_AUTO_PROVISION_DELAY = env_int("ONBOARDING_AUTO_PROVISION_DELAY", 20)  # seconds
+ONBOARDING_PROVISIONING_QUEUE = env_str("ONBOARDING_PROVISIONING_QUEUE")  # empty: Celery's default queue
+# The exception queue's owner (a username); without one, the first provisioning user.
+ONBOARDING_PROVISIONING_LEAD = env_str("ONBOARDING_PROVISIONING_LEAD", "provisioning")
+ONBOARDING_STUCK_HOURS = env_int("ONBOARDING_STUCK_HOURS", 48)  # no progress this long opens an exception
+ONBOARDING_TARGET_DAYS = env_int("ONBOARDING_TARGET_DAYS", 1)  # activation target (seed 002: 1 day, baseline 3)
+ONBOARDING_BASELINE_DAYS = 3
+# Secrets IT's provisioning tooling signs POST /api/onboarding/events with (comma-separated).
+ONBOARDING_EVENT_SECRETS = env_list("ONBOARDING_EVENT_SECRETS")
+ONBOARDING_STATUS_REFRESH_SECONDS = 30  # the customer's status page reloads itself (< 60 s)
+ONBOARDING_SYSTEM_USERNAME = "onboarding-system"  # the automation's own (login-less) user
+CELERY_BEAT_SCHEDULE["onboarding-stuck-orders"] = {
+    "task": "onboarding.tasks.scan_stuck_orders",
+    "schedule": crontab(minute="*/30"),
+    "options": {"expires": 60 * 25},
 }
 
 LOGGING = {

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from cloudcore_crm import views as core_views
 from customers import views as customer_views
+from onboarding import views as onboarding_views
 
 admin.site.site_header = "CloudCore CRM — data stewardship"
 admin.site.site_title = "CloudCore CRM admin"
@@ -23,4 +24,7 @@ urlpatterns = [
     path("renewals/", include("renewals.urls")),
     path("profile/", core_views.profile, name="profile"),
     path("admin/", admin.site.urls),
+    path("onboarding/", include("onboarding.urls")),
+    path("api/onboarding/events", onboarding_views.inbound_event, name="onboarding_events"),
+    path("status/<str:signed>/", onboarding_views.customer_status, name="onboarding_status"),
 ]

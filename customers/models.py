@@ -223,6 +223,9 @@ class Subscription(models.Model):
         max_length=10, choices=choices.SubscriptionStatus.choices, default=choices.SubscriptionStatus.ACTIVE
     )
     tenancy_ref = models.CharField("tenancy reference", max_length=120, blank=True)
+    # The onboarding order that started or last changed this subscription (ORD-2026-00042):
+    # the one reference sales, provisioning and Finance's Xero invoice share.
+    order_ref = models.CharField("order ID", max_length=20, blank=True, db_index=True, db_default="")
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -84,6 +84,7 @@ OWNERSHIP: dict[str, dict[str, Rule]] = {
         **dict.fromkeys(["product", "seats", "start_date", "term_months", "renewal_date", "status"], RELATIONS),
         "annual_value": _rule(FINANCE),
         "tenancy_ref": _rule(PROVISIONING),
+        "order_ref": RELATIONS,
     },
     "opportunity": dict.fromkeys(
         ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source", "lost_reason", "lost_note"],

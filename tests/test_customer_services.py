@@ -54,6 +54,7 @@ SAMPLE_VALUES = {
     ("subscription", "status"): "cancelled",
     ("subscription", "annual_value"): Decimal("99999.00"),
     ("subscription", "tenancy_ref"): "DV-PER-99999",
+    ("subscription", "order_ref"): "ORD-2026-00042",
     ("opportunity", "name"): "Bigger deal",
     ("opportunity", "kind"): "upsell",
     ("opportunity", "stage"): "proposal",

@@ -1,0 +1,52 @@
+"""Read-mostly steward admin for orders; every change goes through the services."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from onboarding.models import ExceptionCase, Order, OrderEvent, ProvisioningTask
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["order_id", "account", "new_client_name", "status", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["order_id", "account__code", "account__legal_name", "new_client_name"]
+
+
+@admin.register(ProvisioningTask)
+class ProvisioningTaskAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "status", "auto", "assignee", "tenancy_ref"]
+    list_filter = ["status", "auto"]
+    search_fields = ["reference", "tenancy_ref"]
+
+
+@admin.register(ExceptionCase)
+class ExceptionCaseAdmin(ReadOnlyAdmin):
+    list_display = ["order_ref", "reason_code", "owner", "opened_at", "resolved_at"]
+    list_filter = ["reason_code"]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ["order_ref", "kind", "summary", "actor", "at"]
+    list_filter = ["kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
