@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "customers",
     "migration",
     "support_bridge",
+    "billing_sync",
 ]
 
 MIDDLEWARE = [
@@ -227,7 +228,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),  # before the day starts; the queue is ready for stewards
         "options": {"expires": 60 * 60 * 6},
     },
+    "billing-sync-nightly-reconciliation": {
+        "task": "billing_sync.tasks.reconcile_nightly",
+        "schedule": crontab(hour=1, minute=50),  # before the risk run at 02:15 counts open discrepancies
+        "options": {"expires": 60 * 60 * 6},
+    },
 }
+
+# --- Xero reconciliation (billing_sync) -------------------------------------------------
+BILLING_UPLOAD_DIR = env_str("BILLING_UPLOAD_DIR", str(BASE_DIR / "var" / "xero"))
+# A contract value differs from what Xero bills when the gap is over both of these.
+BILLING_TOLERANCE_PERCENT = env_str("BILLING_TOLERANCE_PERCENT", "1")
+BILLING_TOLERANCE_AMOUNT = env_str("BILLING_TOLERANCE_AMOUNT", "100")
+# Days past a billing period before a live subscription counts as not billed.
+BILLING_NOT_BILLED_GRACE_DAYS = env_int("BILLING_NOT_BILLED_GRACE_DAYS", 15)
+BILLING_DISCREPANCY_OWNER = env_str("BILLING_DISCREPANCY_OWNER")  # a username; default: first Finance user
+# The Xero API pull (billing_sync.sources.XeroApiSource); the CSV exports need none of these.
+XERO_CLIENT_ID = env_str("XERO_CLIENT_ID")
+XERO_CLIENT_SECRET = env_str("XERO_CLIENT_SECRET")
+XERO_TENANT_ID = env_str("XERO_TENANT_ID")
 
 LOGGING = {
     "version": 1,

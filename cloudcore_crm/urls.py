@@ -16,5 +16,6 @@ urlpatterns = [
     path("migration/", include("migration.urls")),
     path("support/", include("support_bridge.urls")),
     path("api/support/", include("support_bridge.api_urls")),
+    path("billing/", include("billing_sync.urls")),
     path("admin/", admin.site.urls),
 ]
