@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_tickets
+	$(PY) manage.py seed_demo_billing
 	@$(PY) manage.py demo_logins
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
