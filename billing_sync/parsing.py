@@ -12,9 +12,11 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from billing_sync.choices import ImportKind, InvoiceStatus, InvoiceType
@@ -135,11 +137,19 @@ def clean(value: object) -> str:
 
 def parse_date(text: str, *, required: bool = True) -> dt.date | None:
     """An AU organisation's export date (DD/MM/YYYY), or ISO (the API's DateString)."""
-    text = clean(text)
+    text = (text or "").strip()
     if not text:
         if required:
             raise RowError("no date")
         return None
+    found = _date(text)
+    if found is None:
+        raise RowError(f"{text!r} is not a date (DD/MM/YYYY)")
+    return found
+
+
+@lru_cache(maxsize=8192)  # an export holds a few hundred distinct dates on a million rows
+def _date(text: str) -> dt.date | None:
     try:
         found = _ISO.match(text)
         if found:
@@ -150,59 +160,69 @@ def parse_date(text: str, *, required: bool = True) -> dt.date | None:
             return dt.date(year + 2000 if year < 100 else year, int(found[2]), int(found[1]))
     except ValueError:
         pass
-    raise RowError(f"{text!r} is not a date (DD/MM/YYYY)")
+    return None
 
 
 def parse_amount(text: object, *, default: Decimal | None = None) -> Decimal:
     """Plain decimals with 2 or 4 places (no $ or separators in Xero's exports)."""
-    value = clean(text).replace(",", "")
+    value = str(text or "").strip()
     if not value:
         if default is not None:
             return default
         raise RowError("no amount")
     try:
-        return Decimal(value)
+        return Decimal(value.replace(",", "") if "," in value else value)
     except InvalidOperation:
         raise RowError(f"{text!r} is not an amount") from None
 
 
-def invoice_line(row: int, get) -> InvoiceLineRecord | None:
-    """One export row as a line record; None for a row that is not a sale (a bill)."""
-    kind_text = clean(get("type")).lower()
-    if kind_text in NOT_SALES:
-        return None
+INVOICE_FIELDS = tuple(INVOICE_HEADERS.synonyms)
+(
+    _NAME, _EMAIL, _NUMBER, _REFERENCE, _DATE, _DUE, _TOTAL, _ITEM, _DESCRIPTION, _QUANTITY, _UNIT, _AMOUNT,
+    _CURRENCY, _TYPE, _STATUS, _CONTACT_ID, _INVOICE_ID,
+) = range(len(INVOICE_FIELDS))  # fmt: skip
+_ONE, _ZERO = Decimal("1"), Decimal("0")
+
+
+def invoice_line(row: int, v: Sequence[str]) -> InvoiceLineRecord | None:
+    """One export row (its values in `INVOICE_FIELDS` order) as a line record; None for
+    a row that is not a sale (a bill). Called a million times for a big export: plain
+    indexing, one clean-up per field."""
+    kind_text = v[_TYPE].strip().lower()
     kind = TYPE_LABELS.get(kind_text)
     if kind is None:
-        raise RowError(f"unknown Type {get('type')!r}")
-    status = STATUS_LABELS.get(clean(get("status")).lower())
+        if kind_text in NOT_SALES:
+            return None
+        raise RowError(f"unknown Type {v[_TYPE]!r}")
+    status = STATUS_LABELS.get(v[_STATUS].strip().lower())
     if status is None:
-        raise RowError(f"unknown Status {get('status')!r}")
-    name = clean(get("contact_name"))
+        raise RowError(f"unknown Status {v[_STATUS]!r}")
+    name = clean(v[_NAME])
     if not name:
         raise RowError("no ContactName")
-    number = clean(get("number"))
+    number = v[_NUMBER].strip()
     if not number:
         raise RowError("no InvoiceNumber")
-    amount = parse_amount(get("line_amount"))
+    amount = parse_amount(v[_AMOUNT])
     return InvoiceLineRecord(
         row=row,
         contact_name=name,
-        number=number,
+        number=number[:50],
         invoice_type=kind,
         status=status,
-        date=parse_date(get("date")),
-        due_date=parse_date(get("due_date"), required=False),
-        line_amount=abs(amount) if kind == InvoiceType.CREDIT_NOTE else amount,
-        reference=clean(get("reference"))[:255],
-        item_code=clean(get("item_code"))[:50],
-        description=str(get("description") or "").strip(),
-        quantity=parse_amount(get("quantity"), default=Decimal("1")),
-        unit_amount=parse_amount(get("unit_amount"), default=Decimal("0")),
-        total=parse_amount(get("total"), default=Decimal("0")),
-        currency=(clean(get("currency")) or "AUD").upper()[:3],
-        email=clean(get("email")),
-        contact_id=clean(get("contact_id")),
-        invoice_id=clean(get("invoice_id")),
+        date=parse_date(v[_DATE]),
+        due_date=parse_date(v[_DUE], required=False),
+        line_amount=-amount if kind == InvoiceType.CREDIT_NOTE and amount < 0 else amount,
+        reference=v[_REFERENCE].strip()[:255],
+        item_code=v[_ITEM].strip()[:50],
+        description=v[_DESCRIPTION].strip(),
+        quantity=parse_amount(v[_QUANTITY], default=_ONE),
+        unit_amount=parse_amount(v[_UNIT], default=_ZERO),
+        total=parse_amount(v[_TOTAL], default=_ZERO),
+        currency=(v[_CURRENCY].strip() or "AUD").upper()[:3],
+        email=v[_EMAIL].strip(),
+        contact_id=v[_CONTACT_ID].strip(),
+        invoice_id=v[_INVOICE_ID].strip(),
     )
 
 
@@ -249,21 +269,24 @@ class XeroFile:
     columns: dict[str, int]
 
     def records(self) -> Iterator[InvoiceLineRecord | ContactRecord | Rejected]:
-        build = invoice_line if self.kind == ImportKind.INVOICES else contact
-        columns = self.columns
+        invoices = self.kind == ImportKind.INVOICES
+        fields = INVOICE_FIELDS if invoices else tuple(CONTACT_HEADERS.synonyms)
+        width = len(self.headers)
+        # A column the file lacks reads the "" appended after the row's own cells.
+        pick = itemgetter(*(self.columns.get(name, width) for name in fields))
         with _text_stream(self.path) as stream:
             reader = csv.reader(stream)
             next(reader, None)
             for number, values in enumerate(reader, start=2):
-                if not any(v.strip() for v in values):
+                cells = [*values[:width], *[""] * (width + 1 - min(len(values), width))]
+                picked = pick(cells)
+                if not any(cell.strip() for cell in picked):
                     continue
-
-                def get(name: str, values=values) -> str:
-                    index = columns.get(name)
-                    return values[index] if index is not None and index < len(values) else ""
-
                 try:
-                    record = build(number, get)
+                    if invoices:
+                        record = invoice_line(number, picked)
+                    else:
+                        record = contact(number, dict(zip(fields, picked, strict=True)).get)
                 except RowError as error:
                     yield Rejected(number, values, str(error))
                     continue

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from billing_sync import reconcile as engine
@@ -114,13 +115,22 @@ class ImportContext:
     products: ProductResolver
     progress: _Progress
     contacts: dict[str, XeroContact] = field(default_factory=dict)  # by name_key
-    touched_contacts: set[int] = field(default_factory=set)
+    by_spelling: dict[str, XeroContact] = field(default_factory=dict)  # by the name as the file spells it
+    touched_contacts: set[int] = field(default_factory=set)  # contacts whose facts changed: match again
 
     @classmethod
     def build(cls, run: XeroImport, actor, progress: _Progress) -> ImportContext:
         context = cls(run, actor, AccountMatcher.build(), ProductResolver.build(), progress)
-        context.contacts = {c.name_key: c for c in XeroContact.objects.all()}
+        context.reload_contacts()
         return context
+
+    def reload_contacts(self) -> None:
+        self.contacts = {c.name_key: c for c in XeroContact.objects.all()}
+        self.by_spelling = {}
+
+    @property
+    def reason(self) -> str:
+        return f"Xero import #{self.run.pk}"
 
 
 def run_import(
@@ -193,77 +203,86 @@ def _import_file(item, context: ImportContext) -> FileOutcome:
         )
         outcome.rejected_csv = rejected_csv(list(item.headers), rejected)
         outcome.counts = Counter({"rejected": len(rejected)})
-        # Contacts this file created were rolled back with it.
-        context.contacts = {k: c for k, c in context.contacts.items() if c.pk is not None and _exists(c)}
+        context.reload_contacts()  # what the file created or changed was rolled back with it
     else:
         outcome.status = FileStatus.PREVIEWED if context.run.dry_run else FileStatus.IMPORTED
     outcome.seconds = time.perf_counter() - started
     return outcome
 
 
-def _exists(contact: XeroContact) -> bool:
-    return XeroContact.objects.filter(pk=contact.pk).exists()
+def _new_contact(context: ImportContext, name: str, **facts: str) -> XeroContact:
+    """A contact first seen now, matched at once so its lines are written with their
+    account (saved in bulk by the caller)."""
+    contact = XeroContact(name=name[:255], name_key=name_key(name), status=MatchStatus.UNMATCHED)
+    for attr, value in facts.items():
+        if value:
+            setattr(contact, attr, value)
+    _decide(contact, context.matcher)
+    contact._change_reason = f"{context.reason}: first seen, {contact.get_status_display().lower()}"
+    context.contacts[contact.name_key] = contact
+    return contact
 
 
-def _contact_for(context: ImportContext, name: str, **facts: str) -> XeroContact:
-    key = name_key(name)
-    found = context.contacts.get(key)
-    if found is None:
-        found = XeroContact(name=name[:255], name_key=key, status=MatchStatus.UNMATCHED)
-        for attr, value in facts.items():
-            if value:
-                setattr(found, attr, value)
-        found._change_reason = f"Xero import #{context.run.pk}"
-        found.save()
-        context.contacts[key] = found
-        context.touched_contacts.add(found.pk)
-    elif facts.get("xero_id") and not found.xero_id:
-        found.xero_id = facts["xero_id"]
-        found._change_reason = f"Xero import #{context.run.pk}: ContactID"
-        found.save(update_fields=["xero_id", "updated_at"])
-    return found
+def _save_new_contacts(contacts: list[XeroContact]) -> None:
+    if contacts:
+        bulkload.insert_with_history(contacts, date=timezone.now())
 
 
 def _import_contacts(records: Iterator, context: ImportContext, outcome: FileOutcome, rejected: list) -> None:
+    new: list[XeroContact] = []
+    changed: list[XeroContact] = []
     for record in records:
         context.progress.add(1)
         if isinstance(record, Rejected):
             rejected.append(record)
             continue
         assert isinstance(record, ContactRecord)
-        contact = context.contacts.get(name_key(record.name))
         facts = {
             "xero_id": record.contact_id,
             "account_number": record.account_number,
             "tax_number": record.tax_number,
             "email": record.email,
         }
+        contact = context.contacts.get(name_key(record.name))
         if contact is None:
-            contact = _contact_for(context, record.name, **facts)
+            new.append(_new_contact(context, record.name, **facts))
             outcome.counts["contacts added"] += 1
             continue
-        changed = [attr for attr, value in facts.items() if value and getattr(contact, attr) != value]
-        if not changed:
+        fresh = [attr for attr, value in facts.items() if value and getattr(contact, attr) != value]
+        if not fresh:
             outcome.counts["contacts unchanged"] += 1
             continue
-        for attr in changed:
+        for attr in fresh:
             setattr(contact, attr, facts[attr])
-        contact._change_reason = f"Xero import #{context.run.pk}: {outcome.name[:40]} row {record.row}"
-        contact.save()
+        contact._change_reason = f"{context.reason}: {outcome.name[:40]} row {record.row}"
+        if contact.pk is None:
+            continue  # added earlier in this file: saved with the new ones
+        changed.append(contact)
         outcome.counts["contacts updated"] += 1
-        if contact.status != MatchStatus.MATCHED or contact.method != MatchMethod.FINANCE:
+        if contact.method != MatchMethod.FINANCE:
             context.touched_contacts.add(contact.pk)
+    if not rejected:
+        _save_new_contacts(new)
+        now = timezone.now()
+        for contact in changed:
+            contact.updated_at = now
+        bulkload.update_with_history(
+            changed, ["xero_id", "account_number", "tax_number", "email", "updated_at"], date=now
+        )
 
 
-_FINGERPRINTED = (
-    "invoice_type", "status", "contact_id", "product_id", "invoice_date", "due_date", "reference", "item_code",
-    "description", "quantity", "unit_amount", "line_amount", "invoice_total", "currency", "xero_invoice_id",
+_LINE_COLUMNS = (
+    "invoice_number", "line_no", "invoice_type", "status", "contact_id", "account_id", "product_id", "invoice_date",
+    "due_date", "reference", "item_code", "description", "quantity", "unit_amount", "line_amount", "invoice_total",
+    "currency", "xero_invoice_id", "fingerprint", "first_import_id", "last_import_id",
 )  # fmt: skip
+_ACCOUNT, _FINGERPRINT, _FIRST = _LINE_COLUMNS.index("account_id"), 18, 19
 
 
-def _fingerprint(line: XeroInvoiceLine) -> str:
-    text = "\x1f".join(str(getattr(line, name)) for name in _FINGERPRINTED)
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+def _fingerprint(values: tuple) -> str:
+    """A hash of a line's values from its type to its Xero id (not the account: that is
+    compared on its own, and not the import ids)."""
+    return hashlib.md5(repr(values[2:5] + values[6:18]).encode(), usedforsecurity=False).hexdigest()
 
 
 def _import_lines(records: Iterator, context: ImportContext, outcome: FileOutcome, rejected: list) -> None:
@@ -287,61 +306,68 @@ def _import_lines(records: Iterator, context: ImportContext, outcome: FileOutcom
     context.progress.add(len(chunk))
 
 
+def _contacts_of(chunk: list[InvoiceLineRecord], context: ImportContext) -> None:
+    """Every contact the chunk names, the new ones matched and saved in one go."""
+    new: list[XeroContact] = []
+    for record in chunk:
+        spelling = record.contact_name
+        if spelling in context.by_spelling:
+            continue
+        contact = context.contacts.get(name_key(spelling))
+        if contact is None:
+            contact = _new_contact(context, spelling, xero_id=record.contact_id, email=record.email)
+            new.append(contact)
+        elif record.contact_id and not contact.xero_id and contact.pk is not None:
+            contact.xero_id = record.contact_id
+            contact._change_reason = f"{context.reason}: ContactID"
+            contact.save(update_fields=["xero_id", "updated_at"])
+        context.by_spelling[spelling] = contact
+    _save_new_contacts(new)
+
+
 def _write_lines(chunk: list[InvoiceLineRecord], context: ImportContext, outcome: FileOutcome, seen) -> None:
-    run = context.run
+    run_id = context.run.pk
+    _contacts_of(chunk, context)
     numbers = {record.number for record in chunk}
-    existing: dict[tuple[str, int], XeroInvoiceLine] = {}
-    for line in XeroInvoiceLine.objects.filter(invoice_number__in=numbers):
-        existing[(line.invoice_number, line.line_no)] = line
-    new: list[XeroInvoiceLine] = []
+    existing: dict[tuple[str, int], tuple[int, str, int | None, int | None]] = {
+        (number, line_no): (pk, fingerprint, account_id, first)
+        for pk, number, line_no, fingerprint, account_id, first in XeroInvoiceLine.objects.filter(
+            invoice_number__in=numbers
+        ).values_list("pk", "invoice_number", "line_no", "fingerprint", "account_id", "first_import_id")
+    }
+    resolve = context.products.resolve
+    new: list[tuple] = []
     changed: list[XeroInvoiceLine] = []
     for record in chunk:
         seen[record.number] += 1
         line_no = seen[record.number]
-        contact = _contact_for(context, record.contact_name, xero_id=record.contact_id, email=record.email)
-        product = context.products.resolve(
-            item_code=record.item_code, description=record.description, reference=record.reference
-        )
-        line = XeroInvoiceLine(
-            invoice_number=record.number,
-            line_no=line_no,
-            invoice_type=record.invoice_type,
-            status=record.status,
-            contact_id=contact.pk,
-            account_id=contact.account_id,
-            product_id=product.pk if product else None,
-            invoice_date=record.date,
-            due_date=record.due_date,
-            reference=record.reference,
-            item_code=record.item_code,
-            description=record.description,
-            quantity=record.quantity,
-            unit_amount=record.unit_amount,
-            line_amount=record.line_amount,
-            invoice_total=record.total,
-            currency=record.currency,
-            xero_invoice_id=record.invoice_id,
-            first_import_id=run.pk,
-            last_import_id=run.pk,
-        )
-        line.fingerprint = _fingerprint(line)
+        contact = context.by_spelling[record.contact_name]
+        product = resolve(item_code=record.item_code, description=record.description, reference=record.reference)
+        values = (
+            record.number, line_no, record.invoice_type, record.status, contact.pk, contact.account_id,
+            product.pk if product else None, record.date, record.due_date, record.reference, record.item_code,
+            record.description, record.quantity, record.unit_amount, record.line_amount, record.total,
+            record.currency, record.invoice_id, "", run_id, run_id,
+        )  # fmt: skip
+        fingerprint = _fingerprint(values)
         before = existing.pop((record.number, line_no), None)
         if before is None:
-            new.append(line)
+            new.append((*values[:_FINGERPRINT], fingerprint, run_id, run_id))
             outcome.counts["lines added"] += 1
-        elif before.fingerprint != line.fingerprint or before.account_id != line.account_id:
-            line.pk, line.first_import_id = before.pk, before.first_import_id
+        elif before[1] != fingerprint or before[2] != values[_ACCOUNT]:
+            line = XeroInvoiceLine(**dict(zip(_LINE_COLUMNS, values, strict=True)))
+            line.pk, line.fingerprint, line.first_import_id = before[0], fingerprint, before[3]
             changed.append(line)
             outcome.counts["lines updated"] += 1
         else:
             outcome.counts["lines unchanged"] += 1
     # Lines an invoice no longer has (Xero's edit removed them), for invoices seen whole.
-    gone = [line.pk for (number, line_no), line in existing.items() if line_no > seen[number]]
+    gone = [pk for (number, line_no), (pk, *_) in existing.items() if line_no > seen[number]]
     if gone:
         XeroInvoiceLine.objects.filter(pk__in=gone).delete()
         outcome.counts["lines removed"] += len(gone)
-    bulkload.insert_records(new)
-    bulkload.update(changed, [f for f in (*_FINGERPRINTED, "account_id", "fingerprint", "last_import_id")])
+    bulkload.insert_rows(XeroInvoiceLine, new, names=_LINE_COLUMNS)
+    bulkload.update(changed, [c for c in _LINE_COLUMNS if c not in ("invoice_number", "line_no", "first_import_id")])
     outcome.counts["invoices"] += len(numbers)
 
 
@@ -431,36 +457,42 @@ def run_queued(run_id: int) -> XeroImport | None:
 # --- Contact mapping --------------------------------------------------------------------
 
 
+def _decide(contact: XeroContact, matcher: AccountMatcher) -> bool:
+    """Match a contact to an account; True when its answer changed."""
+    decision = matcher.decide(
+        name=contact.name,
+        xero_id=contact.xero_id,
+        account_number=contact.account_number,
+        tax_number=contact.tax_number,
+        email=contact.email,
+    )
+    new = (decision.status, decision.account_id, decision.method, list(decision.candidates))
+    if new == (contact.status, contact.account_id, contact.method, contact.candidates):
+        return False
+    contact.status, contact.account_id, contact.method, contact.candidates = new
+    return True
+
+
 def map_contacts(*, context: ImportContext | None = None, contact_ids: Iterable[int] | None = None) -> dict:
-    """Match contacts that are not settled yet (new, held or unmatched; never one Finance
-    mapped) to accounts, and point their invoice lines at the account."""
+    """Match again the contacts that are not settled (held or unmatched, or whose facts an
+    import changed; never one Finance mapped), and point their invoice lines at the
+    account when the answer changed. New contacts were matched as they were first seen."""
     matcher = context.matcher if context else AccountMatcher.build()
-    contacts = XeroContact.objects.exclude(method=MatchMethod.FINANCE)
+    reason = context.reason if context else "Contact mapping"
+    unsettled = XeroContact.objects.exclude(method=MatchMethod.FINANCE)
     if contact_ids is not None:
-        contacts = contacts.filter(pk__in=list(contact_ids))
-    elif context is not None:
-        contacts = contacts.filter(pk__in=context.touched_contacts) | XeroContact.objects.exclude(
-            status=MatchStatus.MATCHED
-        ).exclude(method=MatchMethod.FINANCE)
-    counts: Counter = Counter()
-    reason = f"Xero import #{context.run.pk}" if context else "Contact mapping"
-    for contact in contacts.distinct():
-        decision = matcher.decide(
-            name=contact.name,
-            xero_id=contact.xero_id,
-            account_number=contact.account_number,
-            tax_number=contact.tax_number,
-            email=contact.email,
-        )
-        counts[decision.status] += 1
-        new = (decision.status, decision.account_id, decision.method, list(decision.candidates))
-        if new == (contact.status, contact.account_id, contact.method, contact.candidates):
-            continue
-        contact.status, contact.account_id, contact.method, contact.candidates = new
-        contact._change_reason = f"{reason}: {contact.get_status_display().lower()}"
-        contact.save()
-        XeroInvoiceLine.objects.filter(contact=contact).update(account_id=contact.account_id)
-    return dict(counts)
+        contacts = unsettled.filter(pk__in=list(contact_ids))
+    else:
+        touched = context.touched_contacts if context else set()
+        contacts = unsettled.filter(Q(pk__in=touched) | ~Q(status=MatchStatus.MATCHED))
+    for contact in contacts:
+        before = contact.account_id
+        if _decide(contact, matcher):
+            contact._change_reason = f"{reason}: {contact.get_status_display().lower()}"
+            contact.save()
+            if contact.account_id != before:
+                XeroInvoiceLine.objects.filter(contact=contact).update(account_id=contact.account_id)
+    return dict(XeroContact.objects.order_by().values_list("status").annotate(n=Count("pk")))
 
 
 @transaction.atomic

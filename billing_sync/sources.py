@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from billing_sync.choices import ImportKind
-from billing_sync.parsing import ContactRecord, InvoiceLineRecord, Rejected, RowError, clean, invoice_line
+from billing_sync.parsing import (
+    INVOICE_FIELDS,
+    ContactRecord,
+    InvoiceLineRecord,
+    Rejected,
+    RowError,
+    clean,
+    invoice_line,
+)
 
 Fetch = Callable[[str, int, dt.datetime | None], dict]
 PAGE_SIZE = 100  # Xero's page
@@ -98,7 +106,7 @@ class ApiInvoices(_ApiSource):
                     "line_amount": item.get("LineAmount"),
                 }
                 try:
-                    record = invoice_line(row, lambda name, values=values: _text(values.get(name)))
+                    record = invoice_line(row, tuple(_text(values.get(name)) for name in INVOICE_FIELDS))
                 except RowError as error:
                     yield Rejected(row, [number, clean(contact.get("Name")), str(index)], str(error))
                     continue
