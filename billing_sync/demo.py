@@ -23,7 +23,7 @@ from billing_sync.reconcile import _add_months
 from customers.choices import LifecycleStatus, SubscriptionStatus
 from customers.models import Account, Product, Subscription
 
-CLIENTS = 12
+CLIENTS = 18
 CENT = Decimal("0.01")
 INVOICE_HEADERS = [
     "ContactName", "EmailAddress", "POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4", "POCity",
@@ -120,12 +120,13 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
     products = list(Product.objects.order_by("pk"))
     export, contacts = _Export(), []
     chosen: list[Account] = []
-    story: dict[str, Account] = {}
+    story: dict[str, list[Account]] = {}
     old = today - dt.timedelta(days=430)
+    wanted = {"value": 2, "accepted": 1, "not_in_crm": 2, "not_billed": 2, "after_end": 2}
     for account in candidates:
         if len(chosen) >= CLIENTS:
             break
-        needs = [c for c in ("value", "accepted", "not_in_crm", "not_billed", "after_end") if c not in story]
+        needs = [role for role, count in wanted.items() if len(story.get(role, [])) < count]
         role = "steady"
         if "after_end" in needs and any(
             s.renewal_date and s.renewal_date < today - dt.timedelta(days=60) for s in account.demo_ended
@@ -135,13 +136,13 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
             role = "not_billed"
         elif needs and needs[0] in ("value", "accepted", "not_in_crm"):
             role = needs[0]
-        if role != "steady":
-            story[role] = account
-        elif len(chosen) >= CLIENTS - 2:
-            continue
+        elif len(chosen) >= CLIENTS - 4 and needs:
+            continue  # keep room for the causes still missing
+        story.setdefault(role, []).append(account)
         chosen.append(account)
         name = account.legal_name
-        if len(chosen) == 3:  # Xero knows this client by a shortened, misspelt name: held for Finance
+        if role == "steady" and "held" not in story:
+            story["held"] = [account]  # Xero knows this client by a misspelt name: held for Finance
             name = _loose(account.legal_name)
         contacts.append((name, account))
         for index, sub in enumerate(account.demo_live):
@@ -189,7 +190,7 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
         )
         run = services.run_import(paths=list(directory.iterdir()), actor=finance, today=today)
     lines = [f"Imported the demo's Xero exports (import #{run.pk}): {len(export.rows)} invoice lines."]
-    accepted = story.get("accepted")
+    accepted = story.get("accepted", [None])[0]
     case = Discrepancy.objects.filter(account=accepted, cause=Cause.VALUE).first() if accepted else None
     if case is not None:
         services.resolve_discrepancy(
@@ -207,9 +208,12 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
 
 
 def _loose(name: str) -> str:
+    """The name as someone typed it into Xero: without "Pty Ltd", one letter dropped."""
     words = name.replace("Pty Ltd", "").split()
-    first = words[0]
-    words[0] = first[:-2] + first[-1] if len(first) > 4 else first  # one letter dropped
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    if len(word) >= 4:
+        words[longest] = word[:-2] + word[-1]
     return " ".join(words)
 
 
