@@ -87,7 +87,7 @@ class _Export:
         for back in (9, 6, 3, 0):
             day = _add_months(first, -back)
             end = _add_months(day, 2)
-            self.bill(contact, day, product, annual / 4, f"{product.name} - {day:%b}-{end:%b %Y}", today)
+            self.bill(contact, day, product, annual / 4, f"{product.name} - {day:%b %Y}-{end:%b %Y}", today)
 
 
 def _clients(today: dt.date) -> list[Account]:
