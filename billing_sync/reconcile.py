@@ -21,7 +21,10 @@ from customers.billing_cadence import BillingEstimate, InvoiceLine, Tolerance, a
 from customers.choices import SubscriptionStatus
 from customers.models import Product, Subscription
 
-HISTORY_DAYS = 800  # the invoices read: two years and a little, enough for two annual bills
+# The invoices read: 13 months and a little. What Xero bills per year is the last year's
+# billing events (billing_cadence), and a year and a billing period covers the "not
+# billed" check for every cadence; two years doubled the reconciliation's time.
+HISTORY_DAYS = 410
 INVOICES_KEPT = 24  # invoice lines kept on a case as its evidence
 KINDS = {InvoiceType.INVOICE: "ACCREC", InvoiceType.CREDIT_NOTE: "ACCRECCREDIT"}
 BILLED = set(InvoiceStatus.billed())
@@ -215,7 +218,7 @@ def find(*, today: dt.date) -> list[Finding]:
             if last_billed:
                 detail = f"{name} was last billed on {last_billed:%d/%m/%Y}; it is billed every {months} month(s)."
             else:
-                detail = f"{name} started on {start:%d/%m/%Y} and Xero has not billed it in the last two years."
+                detail = f"{name} started on {start:%d/%m/%Y} and Xero has not billed it in the last 13 months."
             findings.append(
                 Finding(
                     Cause.NOT_BILLED,
