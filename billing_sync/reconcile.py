@@ -95,20 +95,20 @@ def _evidence(lines: list[InvoiceLine]) -> list[dict]:
     ]
 
 
-def find(*, today: dt.date) -> list[Finding]:
+def find(*, today: dt.date, account_ids: list[int] | None = None) -> list[Finding]:
+    """Every finding, or only those about `account_ids` (one client after a mapping)."""
     since = today - dt.timedelta(days=HISTORY_DAYS)
     grace = dt.timedelta(days=settings.BILLING_NOT_BILLED_GRACE_DAYS)
     limit = tolerance()
-    billed_accounts = set(
-        XeroContact.objects.filter(status=MatchStatus.MATCHED, account__isnull=False).values_list(
-            "account_id", flat=True
-        )
-    )
+    contacts = XeroContact.objects.filter(status=MatchStatus.MATCHED, account__isnull=False)
+    lines = XeroInvoiceLine.objects.filter(account__isnull=False, product__isnull=False, invoice_date__gte=since)
+    if account_ids is not None:
+        contacts, lines = contacts.filter(account_id__in=account_ids), lines.filter(account_id__in=account_ids)
+    billed_accounts = set(contacts.values_list("account_id", flat=True))
     products = dict(Product.objects.values_list("pk", "name"))
     groups: dict[tuple[int, int], list[InvoiceLine]] = defaultdict(list)
     rows = (
-        XeroInvoiceLine.objects.filter(account__isnull=False, product__isnull=False, invoice_date__gte=since)
-        .order_by()
+        lines.order_by()
         .values_list(
             "account_id", "product_id", "invoice_number", "invoice_date", "line_amount", "invoice_type", "status",
             "description", "reference",
@@ -121,7 +121,7 @@ def find(*, today: dt.date) -> list[Finding]:
             InvoiceLine(number, day, amount, KINDS.get(kind, kind), status, description, reference)
         )
     subscriptions: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    matched = XeroContact.objects.filter(status=MatchStatus.MATCHED, account__isnull=False).values("account_id")
+    matched = contacts.values("account_id")
     for row in (
         Subscription.objects.filter(account_id__in=matched)
         .order_by("pk")

@@ -581,7 +581,9 @@ _CASE_FIELDS = (
 
 
 @transaction.atomic
-def reconcile(*, today: dt.date | None = None, reason: str = "Nightly reconciliation") -> ReconcileResult:
+def reconcile(
+    *, today: dt.date | None = None, reason: str = "Nightly reconciliation", account_ids: list[int] | None = None
+) -> ReconcileResult:
     """Compare every live subscription of the accounts Xero bills with what Xero bills per
     year, and keep the queue in step: one case per cause and subscription (or account and
     product), opened, updated, settled when the figures agree, reopened only when they
@@ -589,9 +591,10 @@ def reconcile(*, today: dt.date | None = None, reason: str = "Nightly reconcilia
     started = time.perf_counter()
     today = today or timezone.localdate()
     now = timezone.now()
-    findings = engine.find(today=today)
+    findings = engine.find(today=today, account_ids=account_ids)
     result = ReconcileResult(findings=len(findings))
-    existing = {d.key: d for d in Discrepancy.objects.all()}
+    cases = Discrepancy.objects.all() if account_ids is None else Discrepancy.objects.filter(account_id__in=account_ids)
+    existing = {d.key: d for d in cases}
     owner = default_owner()
     created: list[Discrepancy] = []
     changed: list[Discrepancy] = []

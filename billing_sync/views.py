@@ -100,7 +100,7 @@ def contact_map(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("billing_sync:contact_list")
     try:
         services.map_contact(contact=contact, account=account, actor=request.user, reason=form.cleaned_data["reason"])
-        services.reconcile(reason=f"Xero contact “{contact.name[:40]}” mapped")
+        services.reconcile(reason=f"Xero contact “{contact.name[:40]}” mapped", account_ids=[account.pk])
         messages.success(request, f"“{contact.name}” is now {account.code}; its invoices count for that client.")
     except DomainError as error:
         messages.error(request, str(error))

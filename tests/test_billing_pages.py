@@ -223,3 +223,22 @@ def test_a_sales_rep_cannot_map_a_contact(client_for, personas):
     contact.refresh_from_db()
     assert contact.status == MatchStatus.HELD
     assert Subscription.objects.count() == 0
+
+
+def test_mapping_a_contact_reconciles_that_client_at_once(client_for, tmp_path, personas):
+    from billing_sync import services
+
+    account = AccountFactory(legal_name="Wombat Works Pty Ltd")
+    SubscriptionFactory(account=account, product=product("datavault"), annual_value=Decimal("12000"))
+    today = timezone.localdate().replace(day=1)
+    rows = [
+        line("Wombat Wrks", f"INV-W{n}", f"{day:%d/%m/%Y}", "1500.00", f"DataVault - {day:%B %Y}")
+        for n, day in enumerate([today - dt.timedelta(days=62), today - dt.timedelta(days=31), today], start=1)
+    ]
+    services.run_import(paths=[write_invoices(tmp_path / "w.csv", rows)], actor=personas["finance"])
+    contact = XeroContact.objects.get(name="Wombat Wrks")
+    assert contact.status == MatchStatus.HELD
+    assert not Discrepancy.objects.exists()
+    client_for("finance").post(reverse("billing_sync:contact_map", args=[contact.pk]), {"code": account.code})
+    case = Discrepancy.objects.get()
+    assert (case.account, case.cause, case.xero_value) == (account, Cause.VALUE, Decimal("18000.00"))
