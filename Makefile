@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(PY) manage.py seed_demo_tickets
 	$(PY) manage.py seed_demo_pipeline
 	$(PY) manage.py seed_demo_orders
+	$(PY) manage.py seed_demo_billing
 	$(PY) manage.py seed_demo_renewals
 	$(PY) manage.py snapshot_month --last 13
 	@$(PY) manage.py demo_logins

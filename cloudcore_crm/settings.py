@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "reports",
     "renewals",
     "onboarding",
+    "billing_sync",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=45),  # after the risk scores, so emails carry tonight's band
         "options": {"expires": 60 * 60 * 6},
     },
+    "billing-sync-nightly-reconciliation": {
+        "task": "billing_sync.tasks.reconcile_nightly",
+        "schedule": crontab(hour=1, minute=50),  # before the risk run at 02:15 counts open discrepancies
+        "options": {"expires": 60 * 60 * 6},
+    },
 }
 
 # --- Onboarding (orders from a won deal to an active subscription) ---------------------
@@ -278,6 +284,19 @@ CELERY_BEAT_SCHEDULE["onboarding-stuck-orders"] = {
     "schedule": crontab(minute="*/30"),
     "options": {"expires": 60 * 25},
 }
+
+# --- Xero reconciliation (billing_sync) -------------------------------------------------
+BILLING_UPLOAD_DIR = env_str("BILLING_UPLOAD_DIR", str(BASE_DIR / "var" / "xero"))
+# A contract value differs from what Xero bills when the gap is over both of these.
+BILLING_TOLERANCE_PERCENT = env_str("BILLING_TOLERANCE_PERCENT", "1")
+BILLING_TOLERANCE_AMOUNT = env_str("BILLING_TOLERANCE_AMOUNT", "100")
+# Days past a billing period before a live subscription counts as not billed.
+BILLING_NOT_BILLED_GRACE_DAYS = env_int("BILLING_NOT_BILLED_GRACE_DAYS", 15)
+BILLING_DISCREPANCY_OWNER = env_str("BILLING_DISCREPANCY_OWNER")  # a username; default: first Finance user
+# The Xero API pull (billing_sync.sources.XeroApiSource); the CSV exports need none of these.
+XERO_CLIENT_ID = env_str("XERO_CLIENT_ID")
+XERO_CLIENT_SECRET = env_str("XERO_CLIENT_SECRET")
+XERO_TENANT_ID = env_str("XERO_TENANT_ID")
 
 LOGGING = {
     "version": 1,

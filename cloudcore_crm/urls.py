@@ -23,6 +23,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("renewals/", include("renewals.urls")),
     path("profile/", core_views.profile, name="profile"),
+    path("billing/", include("billing_sync.urls")),
     path("admin/", admin.site.urls),
     path("onboarding/", include("onboarding.urls")),
     path("api/onboarding/events", onboarding_views.inbound_event, name="onboarding_events"),

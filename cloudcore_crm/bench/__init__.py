@@ -6,7 +6,7 @@ benchmark is a module beside this one exposing `BENCHMARK`, added to the tuple b
 
 from __future__ import annotations
 
-from cloudcore_crm.bench import dedupe, imports, pages, renewals, reports, risk
+from cloudcore_crm.bench import billing, dedupe, imports, pages, renewals, reports, risk
 from cloudcore_crm.bench.common import Benchmark
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -18,5 +18,6 @@ BENCHMARKS: dict[str, Benchmark] = {
         imports.BENCHMARK,
         reports.BENCHMARK,
         renewals.BENCHMARK,
+        billing.BENCHMARK,
     )
 }

@@ -19,7 +19,7 @@ ContextFunction = Callable[[HttpRequest, Any], dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class Panel:
-    slot: str  # "home", "account_360", "account_360_opportunities", "opportunity_form"
+    slot: str  # "home", "account_360", "account_360_opportunities", "opportunity_form", "agent_lookup"
     name: str
     template: str
     context: ContextFunction  # returns None to hide the panel
