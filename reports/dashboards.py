@@ -243,6 +243,7 @@ def finance(request: HttpRequest, user) -> dict[str, Any] | None:
         "latest": latest,
         "headline": latest.totals.get("headline", {}) if latest else {},
         "discrepancies": sources.open_discrepancies_for_owner(None) if sources.billing_installed() else None,
+        "drift": sources.billing_drift(timezone.now()) if sources.billing_installed() else None,
         "billing_installed": sources.billing_installed(),
     }
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.apps import apps
 
+DISCREPANCIES_LISTED = 20
+
 
 def renewals_installed() -> bool:
     return apps.is_installed("renewals")
@@ -29,7 +31,10 @@ def open_discrepancies_by_account(at: dt.datetime) -> dict[int, int] | None:
     """{account id: open billing discrepancies at `at`}, or None before billing_sync exists."""
     if not billing_installed():
         return None
-    return {}  # Wire: billing_sync's open discrepancies at `at`, counted per account.
+    from django.db.models import Count
+
+    counts = _open_at(at).values("account_id").annotate(n=Count("pk")).order_by()
+    return {row["account_id"]: row["n"] for row in counts}
 
 
 def billing_drift(at: dt.datetime) -> dict[str, Any] | None:
@@ -37,7 +42,12 @@ def billing_drift(at: dt.datetime) -> dict[str, Any] | None:
     or None before billing_sync exists."""
     if not billing_installed():
         return None
-    return None  # Wire: billing_sync's open discrepancies and the money at stake.
+    from django.db.models import Count, Sum
+
+    found = _open_at(at).aggregate(
+        open=Count("pk"), accounts=Count("account_id", distinct=True), at_stake=Sum("amount")
+    )
+    return {"open": found["open"], "accounts": found["accounts"], "at_stake": found["at_stake"] or 0}
 
 
 def renewal_cases_due(user, *, days: int, today: dt.date) -> list[dict[str, Any]] | None:
@@ -88,4 +98,24 @@ def open_discrepancies_for_owner(user) -> list[dict[str, Any]] | None:
     or None before billing_sync exists."""
     if not billing_installed():
         return None
-    return None  # Wire: billing_sync's open discrepancies where account.owner == user.
+    from billing_sync.models import Discrepancy
+
+    found = Discrepancy.objects.open().select_related("account").order_by("-amount", "pk")
+    if user is not None:
+        found = found.filter(account__owner=user)
+    return [
+        {"label": f"{d.account.code} {d.account.display_name}: {d.detail or d.get_cause_display()}", "amount": d.amount}
+        for d in found[:DISCREPANCIES_LISTED]
+    ]
+
+
+def _open_at(at: dt.datetime):
+    """Discrepancies open at `at`: opened by then, and open now or resolved only after it."""
+    from django.db.models import Q
+
+    from billing_sync.choices import DiscrepancyStatus
+    from billing_sync.models import Discrepancy
+
+    return Discrepancy.objects.filter(opened_at__lte=at).filter(
+        Q(status=DiscrepancyStatus.OPEN) | Q(resolved_at__gt=at)
+    )

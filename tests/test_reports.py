@@ -545,3 +545,36 @@ def test_the_customer_relations_dashboard_lists_open_renewal_cases(personas, cli
     assert f"{due.account.code}</strong>" in html
     assert "$30,000/yr" in html and "In outreach" in html
     assert f'{done.account.code}</strong> {done.account.display_name}</a><div class="small">' not in html
+
+
+def test_billing_drift_in_reports_comes_from_open_discrepancies(personas):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from billing_sync.models import Discrepancy
+    from reports import sources
+    from tests.factories import AccountFactory
+
+    rep = personas["sales_rep"]
+    mine, other = AccountFactory(owner=rep), AccountFactory()
+    now = timezone.now()
+    week_ago = now - dt.timedelta(days=7)
+    Discrepancy.objects.create(key="a", cause="value", account=mine, amount=Decimal("1200"), opened_at=week_ago)
+    Discrepancy.objects.create(key="b", cause="value", account=mine, amount=Decimal("300"), opened_at=week_ago)
+    Discrepancy.objects.create(key="c", cause="value", account=other, amount=Decimal("50"), opened_at=week_ago)
+    Discrepancy.objects.create(
+        key="d",
+        cause="value",
+        account=other,
+        amount=Decimal("999"),
+        opened_at=week_ago,
+        status="resolved",
+        resolved_at=now - dt.timedelta(days=1),
+    )
+    assert sources.billing_drift(now) == {"open": 3, "accounts": 2, "at_stake": Decimal("1550")}
+    # Two days ago the resolved one was still open.
+    assert sources.billing_drift(now - dt.timedelta(days=2))["open"] == 4
+    assert sources.open_discrepancies_by_account(now) == {mine.pk: 2, other.pk: 1}
+    assert [d["amount"] for d in sources.open_discrepancies_for_owner(rep)] == [Decimal("1200"), Decimal("300")]
