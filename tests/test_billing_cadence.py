@@ -1,0 +1,347 @@
+"""What Xero bills per year: cadence and annual value, every figure worked out by hand."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from customers.billing_cadence import Cadence, InvoiceLine, Tolerance, annualise, stated_period
+
+D = Decimal
+
+
+def line(number, day, amount, **kw):
+    return InvoiceLine(number=number, date=dt.date.fromisoformat(day), amount=D(amount), **kw)
+
+
+def monthly(amount, months, year=2026, first=1, **kw):
+    return [line(f"INV-{year}{m:02}", f"{year}-{m:02}-{first:02}", amount, **kw) for m in months]
+
+
+# --- cadence from spacing -------------------------------------------------------------------
+
+
+def test_three_monthly_invoices_of_2000_are_24000_a_year():
+    estimate = annualise(monthly("2000", [7, 8, 9]))
+    assert estimate.cadence is Cadence.MONTHLY
+    assert estimate.annual_value == D("24000.00")
+
+
+def test_one_month_stated_in_the_line_is_enough_for_a_monthly_value():
+    estimate = annualise([line("INV-1", "2026-08-01", "2000", description="Managed Services retainer - August 2026")])
+    assert estimate.cadence is Cadence.MONTHLY
+    assert estimate.annual_value == D("24000.00")
+
+
+def test_fourteen_months_of_2000_are_still_24000_a_year():
+    lines = monthly("2000", range(1, 13), year=2025) + monthly("2000", [1, 2], year=2026)
+    estimate = annualise(lines)
+    assert estimate.annual_value == D("24000.00")
+    assert estimate.events == 12  # Mar 2025 .. Feb 2026
+    assert {x.number for x in estimate.excluded} == {"INV-202501", "INV-202502"}
+
+
+def test_monthly_invoices_on_month_ends_still_read_as_monthly():
+    days = ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]
+    estimate = annualise([line(f"I{i}", d, "150.50") for i, d in enumerate(days)])
+    assert estimate.cadence is Cadence.MONTHLY
+    assert estimate.annual_value == D("1806.00")  # 150.50 x 12
+
+
+def test_quarterly_spacing_annualises_by_four():
+    days = ["2025-10-01", "2026-01-01", "2026-04-01"]
+    estimate = annualise([line(f"Q{i}", d, "1500") for i, d in enumerate(days)])
+    assert estimate.cadence is Cadence.QUARTERLY
+    assert estimate.annual_value == D("6000.00")
+
+
+def test_half_yearly_spacing_annualises_by_two():
+    estimate = annualise([line("H1", "2025-07-15", "3300"), line("H2", "2026-01-15", "3300")])
+    assert estimate.cadence is Cadence.HALF_YEARLY
+    assert estimate.annual_value == D("6600.00")
+
+
+def test_annual_spacing_takes_the_latest_years_invoice():
+    estimate = annualise([line("A1", "2024-08-04", "2200"), line("A2", "2025-08-04", "2400")])
+    assert estimate.cadence is Cadence.ANNUAL
+    assert estimate.annual_value == D("2400.00")
+    assert estimate.invoice_numbers == ("A2",)
+
+
+def test_a_missing_month_in_the_export_does_not_change_the_monthly_value():
+    estimate = annualise(monthly("1000", [1, 2, 4, 5]))  # March absent
+    assert estimate.cadence is Cadence.MONTHLY
+    assert estimate.annual_value == D("12000.00")
+
+
+def test_a_price_change_within_the_year_is_averaged_over_its_invoices():
+    estimate = annualise(monthly("1000", [1, 2, 3]) + monthly("1300", [4, 5, 6]))
+    assert estimate.annual_value == D("13800.00")  # (3000 + 3900) / 6 x 12
+
+
+def test_lines_of_one_invoice_date_are_one_billing_event():
+    lines = [
+        line("INV-1", "2026-07-01", "825", description="DataVault storage"),
+        line("INV-1", "2026-07-01", "175", description="DataVault storage extra"),
+        line("INV-2", "2026-08-01", "1000", description="DataVault storage"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.events == 2
+    assert estimate.annual_value == D("12000.00")
+
+
+# --- cadence from the stated period ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, months",
+    [
+        ("August 2026", 1),
+        ("Managed Services retainer - July 2025", 1),
+        ("Backup - Aug-26", 1),
+        ("Jul-Sep 2026", 3),
+        ("Support Jul - Sep 2026", 3),
+        ("Support Jul\u2013Sep 2026", 3),
+        ("Nov-Jan 2027", 3),
+        ("Q1 2027", 3),
+        ("Q1 FY2027", 3),
+        ("H2 2026", 6),
+        ("6 months", 6),
+        ("FY2026-27", 12),
+        ("FY27", 12),
+        ("FY 2026/27", 12),
+        ("renewal, 12 months (04/08/2025 - 03/08/2026)", 12),
+        ("01/07/2026 to 30/06/2027", 12),
+        ("DataVault object storage & backup - monthly, 25 TB", 1),
+        ("Firewall management, quarterly", 3),
+        ("Licence, half-yearly", 6),
+        ("Annual subscription", 12),
+        ("Hosting $99/mth", 1),
+    ],
+)
+def test_stated_periods_are_read_as_months(text, months):
+    assert stated_period(text).months == months
+
+
+def test_financial_year_runs_july_to_june():
+    period = stated_period("Security & Compliance FY2026-27")
+    assert (period.start, period.end) == (dt.date(2026, 7, 1), dt.date(2027, 6, 30))
+
+
+def test_month_range_across_new_year_starts_in_the_year_before():
+    period = stated_period("Nov-Jan 2027")
+    assert (period.start, period.end) == (dt.date(2026, 11, 1), dt.date(2027, 1, 31))
+
+
+@pytest.mark.parametrize("text", ["", "Onsite support, Perth CBD (hours)", "PM services", "Marketing", "Project 26"])
+def test_text_without_a_period_states_none(text):
+    assert stated_period(text) is None
+
+
+def test_a_dated_part_month_is_pro_rata():
+    period = stated_period("Backup 15/08/2026 - 31/08/2026")
+    assert period.partial
+    assert period.cadence is None
+
+
+def test_one_quarterly_line_in_a_three_month_export_is_a_quarter():
+    estimate = annualise([line("INV-1", "2026-07-01", "3000", description="Managed firewall Jul-Sep 2026")])
+    assert estimate.cadence is Cadence.QUARTERLY
+    assert estimate.annual_value == D("12000.00")
+
+
+def test_one_financial_year_line_is_an_annual_value():
+    estimate = annualise([line("INV-1", "2026-07-01", "18000", description="Security & Compliance FY2026-27")])
+    assert estimate.cadence is Cadence.ANNUAL
+    assert estimate.annual_value == D("18000.00")
+
+
+def test_the_period_may_be_stated_in_the_reference():
+    estimate = annualise([line("INV-1", "2026-07-01", "500", description="Backup", reference="Jul-Sep 2026")])
+    assert estimate.annual_value == D("2000.00")
+
+
+def test_stated_monthly_periods_with_a_missing_invoice_are_still_monthly():
+    lines = [
+        line("I1", "2026-01-01", "400", description="Jan 2026"),
+        line("I2", "2026-03-01", "400", description="Mar 2026"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.cadence is Cadence.MONTHLY
+    assert estimate.annual_value == D("4800.00")
+
+
+def test_annual_periods_invoiced_a_month_apart_cannot_be_told():
+    lines = [
+        line("I1", "2026-01-01", "400", description="Annual subscription"),
+        line("I2", "2026-02-01", "400", description="Annual subscription"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.annual_value is None
+    assert "annual" in estimate.reason
+
+
+def test_lines_stating_different_periods_cannot_be_told():
+    lines = [
+        line("I1", "2026-01-01", "400", description="January 2026"),
+        line("I2", "2026-02-01", "1200", description="Feb-Apr 2026"),
+    ]
+    assert annualise(lines).annual_value is None
+
+
+# --- once-off -------------------------------------------------------------------------------
+
+
+def test_a_once_off_charge_is_its_own_amount():
+    estimate = annualise([line("INV-1", "2026-07-01", "4500", description="Once-off migration project")])
+    assert estimate.cadence is Cadence.ONCE_OFF
+    assert estimate.annual_value == D("4500.00")
+
+
+def test_a_setup_fee_beside_a_monthly_charge_is_left_out():
+    lines = [
+        *monthly("800", [7, 8, 9], description="Backup monthly"),
+        line("INV-S", "2026-07-01", "1500", description="Setup fee"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.cadence is Cadence.MONTHLY
+    assert estimate.annual_value == D("9600.00")
+    assert "INV-S" not in estimate.invoice_numbers
+
+
+# --- credit notes and statuses --------------------------------------------------------------
+
+
+def test_a_credit_note_subtracts_from_the_year():
+    lines = [
+        *monthly("2000", [7, 8, 9]),
+        line("CN-1", "2026-08-15", "600", kind="Sales credit note"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.annual_value == D("21600.00")  # (6000 - 600) / 3 x 12
+    assert "CN-1" in estimate.invoice_numbers
+
+
+def test_a_credit_note_amount_subtracts_whatever_its_sign():
+    lines = [line("A1", "2025-08-04", "2400"), line("CN", "2025-09-01", "-400", kind="ACCRECCREDIT")]
+    estimate = annualise([*lines, line("A0", "2024-08-04", "2400")])
+    assert estimate.annual_value == D("2000.00")
+
+
+def test_a_credit_note_before_the_last_year_does_not_count():
+    lines = [
+        line("A0", "2024-08-04", "2400"),
+        line("CN", "2024-09-01", "400", kind="Sales credit note"),
+        line("A1", "2025-08-04", "2400"),
+    ]
+    assert annualise(lines).annual_value == D("2400.00")
+
+
+def test_credits_exceeding_invoices_cannot_be_told():
+    lines = [
+        line("A1", "2025-08-04", "2400", description="Annual"),
+        line("CN", "2025-09-01", "3000", kind="credit note"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.annual_value is None
+    assert "credit notes exceed" in estimate.reason
+
+
+@pytest.mark.parametrize("status", ["Voided", "Draft", "DELETED", "Awaiting Approval", "SUBMITTED", "VOIDED"])
+def test_documents_that_do_not_count_are_excluded(status):
+    lines = [*monthly("2000", [7, 8, 9]), line("X", "2026-09-15", "99999", status=status)]
+    estimate = annualise(lines)
+    assert estimate.annual_value == D("24000.00")
+    assert [x.number for x in estimate.excluded] == ["X"]
+
+
+@pytest.mark.parametrize("status", ["Paid", "Awaiting Payment", "AUTHORISED", "PAID"])
+def test_approved_invoices_count(status):
+    assert annualise(monthly("100", [1, 2], status=status)).annual_value == D("1200.00")
+
+
+@pytest.mark.parametrize("kind", ["Bill", "Sales overpayment", "ACCPAY"])
+def test_bills_and_overpayments_are_not_sales(kind):
+    lines = [*monthly("100", [1, 2]), line("B", "2026-02-15", "5000", kind=kind)]
+    assert annualise(lines).annual_value == D("1200.00")
+
+
+# --- cannot tell ----------------------------------------------------------------------------
+
+
+def test_one_invoice_with_no_period_cannot_be_told():
+    estimate = annualise([line("INV-1", "2026-07-01", "2000", description="DataVault")])
+    assert not estimate.known
+    assert estimate.annual_value is None
+    assert estimate.reason.startswith("Cannot tell: one invoice and no stated period")
+    assert estimate.invoice_numbers == ("INV-1",)
+
+
+def test_irregular_spacing_cannot_be_told():
+    days = ["2026-01-01", "2026-01-20", "2026-03-15"]
+    estimate = annualise([line(f"I{i}", d, "500") for i, d in enumerate(days)])
+    assert estimate.annual_value is None
+    assert "irregularly spaced (19, 54 days apart)" in estimate.reason
+
+
+def test_two_monthly_spacing_is_not_a_cadence():
+    estimate = annualise([line("I1", "2026-01-01", "500"), line("I2", "2026-03-01", "500")])
+    assert estimate.annual_value is None
+
+
+def test_a_pro_rata_invoice_alone_covers_less_than_a_billing_period():
+    estimate = annualise([line("I1", "2026-08-15", "1100", description="Backup pro-rata 15/08/2026 - 31/08/2026")])
+    assert estimate.annual_value is None
+    assert "less than one billing period" in estimate.reason
+
+
+def test_a_pro_rata_first_invoice_is_left_out_of_the_average():
+    lines = [
+        line("I0", "2026-08-15", "1100", description="Backup monthly, pro-rata"),
+        line("I1", "2026-09-01", "2000", description="Backup monthly"),
+        line("I2", "2026-10-01", "2000", description="Backup monthly"),
+    ]
+    estimate = annualise(lines)
+    assert estimate.annual_value == D("24000.00")
+    assert "1 pro-rata invoice left out" in estimate.reason
+
+
+def test_no_lines_cannot_be_told():
+    assert annualise([]).annual_value is None
+
+
+def test_only_credit_notes_cannot_be_told():
+    estimate = annualise([line("CN", "2026-01-01", "100", kind="Sales credit note")])
+    assert estimate.reason == "Cannot tell: only credit notes, no invoice"
+
+
+def test_values_round_half_up_to_cents():
+    estimate = annualise(monthly("33.335", [1, 2, 3]))
+    assert estimate.annual_value == D("400.02")  # 33.335 x 12 = 400.02
+
+
+# --- tolerance ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "held, billed, drift",
+    [
+        ("24000", "24000", False),
+        ("24000", "24200", False),  # $200 is under 1% of $24,000 ($240)
+        ("24000", "24300", True),  # $300 is over 1% and over $100
+        ("5000", "5090", False),  # $90 is over 1% ($50) but under $100
+        ("5000", "5150", True),
+        ("50000", "49400", True),  # $600 down, over $500
+        ("12000", "6000", True),
+    ],
+)
+def test_drift_is_beyond_one_percent_and_one_hundred_dollars(held, billed, drift):
+    assert Tolerance().drifts(D(held), D(billed)) is drift
+
+
+def test_tolerance_can_be_set():
+    assert Tolerance(percent=D("0"), amount=D("0")).drifts(D("100"), D("100.01"))
+
+
+def test_a_missing_value_is_no_drift():
+    assert Tolerance().drifts(None, D("100")) is False
