@@ -13,4 +13,10 @@ urlpatterns = [
     path("conflicts/<int:pk>/resolve/", views.importconflict_resolve, name="importconflict_resolve"),
     path("reviews/", views.matchreview_list, name="matchreview_list"),
     path("reviews/<int:pk>/resolve/", views.matchreview_resolve, name="matchreview_resolve"),
+    path("subscriptions/", views.evidence_list, name="evidence_list"),
+    path("subscriptions/<int:pk>/decide/", views.evidence_decide, name="evidence_decide"),
+    path("held/", views.held_list, name="held_list"),
+    path("held/<int:pk>/map/", views.held_map, name="held_map"),
+    path("drift/", views.drift_list, name="drift_list"),
+    path("drift/<int:pk>/resolve/", views.drift_resolve, name="drift_resolve"),
 ]
