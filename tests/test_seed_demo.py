@@ -176,3 +176,17 @@ def test_renewal_dates_roll_whole_months():
     assert demo.add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
     assert demo.add_months(dt.date(2023, 11, 15), 36) == dt.date(2026, 11, 15)
     assert demo.add_months(dt.date(2026, 3, 31), -13) == dt.date(2025, 2, 28)
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_subscriptions_from_xero_and_the_calendar_and_drift_for_finance(demo_world):
+    from migration.choices import ConflictKind
+    from migration.models import EvidencedSubscription, ImportConflict
+
+    found = [e for e in EvidencedSubscription.objects.select_related("subscription") if "d4" in e.stores]
+    assert len(found) >= 20
+    with_both = [e for e in found if "d7" in e.stores and e.subscription.renewal_date and e.subscription.annual_value]
+    assert with_both
+    several = Account.objects.filter(evidenced_subscriptions__isnull=False).distinct()
+    assert all(a.subscriptions.count() >= 2 for a in several[:20])
+    assert ImportConflict.objects.filter(kind=ConflictKind.DRIFT, status="open").exists()

@@ -227,6 +227,7 @@ class HelpdeskExportImporter(_TicketImporter):
     def finish(self) -> None:
         self._by_requester()
         plan = tickets.plan_tickets(resolved=[(r.data, r.account) for r in self.rows])
+        self._fill_mapped_ratings(plan)
         for (action, ticket), item in zip(plan.changes, self.rows, strict=True):
             if action != "unchanged":
                 ticket._change_reason = self.reason(item.row)
@@ -267,6 +268,21 @@ class HelpdeskExportImporter(_TicketImporter):
                 item.account = accounts[next(iter(found))]
             kept.append(item)
         self.rows = kept
+
+    def _fill_mapped_ratings(self, plan: tickets.MirrorPlan) -> None:
+        """A ticket mirrored without a rating because its survey label was unknown gets the
+        score a steward has since mapped the label to (the snapshot itself is no newer)."""
+        for index, ((action, ticket), item) in enumerate(zip(plan.changes, self.rows, strict=True)):
+            if (
+                action == "unchanged"
+                and item.data.survey_label
+                and item.data.satisfaction is not None
+                and ticket.satisfaction is None
+            ):
+                ticket.satisfaction = item.data.satisfaction
+                plan.updated.append(ticket)
+                plan.changed_fields[id(ticket)] = frozenset({"satisfaction"})
+                plan.changes[index] = ("updated", ticket)
 
 
 def _export_fields(data: TicketData) -> list[str]:
