@@ -6,10 +6,20 @@ models store their keys with them, so a steward's mapping and the import always 
 
 from __future__ import annotations
 
+import functools
 import re
 
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}")
 _WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)  # the same item codes and descriptions come back on every line
+def _product_key(text: str) -> str:
+    low = text.lower().replace("&", " and ").replace("+", " and ")
+    stripped = _BRACKETED.sub(" ", low)
+    if stripped.strip():
+        low = stripped
+    return "".join(_singular(word) for word in _WORD.findall(low))
 
 
 def product_key(text: object) -> str:
@@ -17,11 +27,7 @@ def product_key(text: object) -> str:
     "and", bracketed words dropped and plurals made singular ("Managed Service" and
     "managed  services (legacy)" are one key; "Security and Compliance" is
     "Security & Compliance")."""
-    low = str(text or "").lower().replace("&", " and ").replace("+", " and ")
-    stripped = _BRACKETED.sub(" ", low)
-    if stripped.strip():
-        low = stripped
-    return "".join(_singular(word) for word in _WORD.findall(low))
+    return _product_key(str(text or ""))
 
 
 def _singular(word: str) -> str:

@@ -24,7 +24,7 @@ from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.matching import normalise_name
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
-from migration.choices import ConflictKind, ConflictStatus, EvidenceStatus, FileStatus, HeldKind, HeldStatus, Store
+from migration.choices import ConflictKind, ConflictStatus, FileStatus, HeldKind, HeldStatus, Store
 from migration.models import (
     EvidencedSubscription,
     HeldValue,
@@ -214,11 +214,14 @@ class RunContext:
         return earlier is not None and earlier.subscription_id == subscription.pk
 
     def write_evidence(self) -> None:
+        """The file's evidenced subscriptions: new ones in one statement, the stores of
+        those listed before updated in another."""
+        new, changed = [], []
         for pending in self._evidence_pending.values():
             account, product = pending["account"], pending["product"]
             earlier = self.evidence.get((account.pk, product.pk))
             if earlier is None:
-                earlier = EvidencedSubscription.objects.create(
+                earlier = EvidencedSubscription(
                     account=account,
                     product=product,
                     subscription=pending["subscription"],
@@ -227,20 +230,17 @@ class RunContext:
                     run=self.run,
                 )
                 self.evidence[(account.pk, product.pk)] = earlier
+                new.append(earlier)
                 continue
             stores = earlier.stores + [s for s in pending["stores"] if s not in earlier.stores]
-            changes = {}
-            if stores != earlier.stores:
-                changes["stores"] = stores
-            if earlier.subscription_id is None and pending["subscription"].pk:
-                changes["subscription"] = pending["subscription"]
-            if earlier.status != EvidenceStatus.DISMISSED and not earlier.detail:
-                changes["detail"] = pending["detail"][:300]
-            if changes:
-                for name, value in changes.items():
-                    setattr(earlier, name, value)
-                earlier.save(update_fields=list(changes))
+            if stores != earlier.stores or (earlier.subscription_id is None and pending["subscription"].pk):
+                earlier.stores = stores
+                if earlier.subscription_id is None:
+                    earlier.subscription = pending["subscription"]
+                changed.append(earlier)
         self._evidence_pending.clear()
+        bulkload.insert(new)  # with ids: a later file of the run may add a store to them
+        bulkload.update(changed, ["stores", "subscription"])
 
     def write_held(self) -> None:
         """The values held so far, on the steward's list: one entry per value, its rows

@@ -31,6 +31,11 @@ ROWS: dict[str, dict[str, int]] = {
     "admin:migration_provenance_changelist": ADMIN,
     "admin:migration_importconflict_changelist": ADMIN,
     "admin:migration_matchreview_changelist": ADMIN,
+    "admin:migration_productalias_changelist": ADMIN,
+    "admin:migration_staffalias_changelist": ADMIN,
+    "admin:migration_surveylabel_changelist": ADMIN,
+    "admin:migration_heldvalue_changelist": ADMIN,
+    "admin:migration_evidencedsubscription_changelist": ADMIN,
 }
 
 
