@@ -61,12 +61,20 @@ class PipelineImporter(Importer):
         candidates = [clean_text(cell) for values in table.preamble for cell in values if cell]
         candidates += [Path(self.file_name).stem]
         self.rep = None
+        unknown: tuple[str, str] | None = None
         for text in candidates:
             match = REP_CELL.match(text) or REP_FILE.search(text)
             if match:
-                self.rep = self.ctx.staff_by_name.get(staff_key(match["name"]))
+                self.rep, why = self.ctx.staff(match["name"])
                 if self.rep is not None:
                     return
+                unknown = unknown or (match["name"].strip(), why)
+        if unknown is not None:
+            # Held for a steward to map to a user; the next import then takes the deals.
+            name, why = unknown
+            self.ctx.hold_value(HeldKind.STAFF, name, staff_key(name), why, self.file_name, 1)
+            self.report.warnings.append(f"{why}: the deals wait for a steward to map the name at /migration/held/")
+            return
         self.report.warnings.append("the rep is named neither in a 'Rep:' cell nor in the file name")
 
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:

@@ -192,13 +192,16 @@ class XeroInvoicesImporter(Importer):
     def _value(self, account, subscription, estimate: BillingEstimate, rows: list, settled: set) -> None:
         for row in rows:
             self.provenance(subscription, row, ["annual_value"])
-        master, _ = self.ctx.master_values.get(id(subscription), (None, None))
+        listed = self.ctx.master_values.get(id(subscription))
+        master = listed[0] if listed is not None else None
         held = subscription.annual_value
         if not estimate.known:
             self._untold(account, subscription, estimate, held=held, master=master)
             return
         billed = estimate.annual_value
-        compared = master if master is not None else held
+        # Compared with the master's value when this run's master lists the subscription
+        # (a blank value there is no drift), else with what the record held before.
+        compared = master if listed is not None else held
         if (subscription.pk, str(compared)) in settled:
             self.report.counts["values kept by Finance"] += 1
             return
