@@ -154,6 +154,6 @@ def test_review_lists_show_what_waits_within_a_query_budget(
 
 def test_finance_see_both_values_and_the_invoices_of_a_drift(imported, client_for):
     html = client_for("finance").get(reverse("migration:drift_list")).content.decode()
-    assert "$30000.00" in html
-    assert "$33000.00" in html
+    assert "$30,000.00" in html
+    assert "$33,000.00" in html
     assert "INV-2301, INV-2302" in html
