@@ -321,3 +321,29 @@ REPORTS_LIVE_FREEZE_DAYS = env_int("REPORTS_LIVE_FREEZE_DAYS", 3)
 REPORTS_DIGEST_BATCH = env_int("REPORTS_DIGEST_BATCH", 100)  # messages per send over one connection
 # Dashboards' whole-table figures (pipeline, renewal windows, ARR by product) are cached this long.
 REPORTS_DASHBOARD_CACHE_SECONDS = env_int("REPORTS_DASHBOARD_CACHE_SECONDS", 300)
+# Data fidelity of the legacy import (issue #18). A client-master contract value differing
+# from what Xero bills a year by more than BOTH the percentage and the amount is a drift
+# flagged for Finance.
+MIGRATION_DRIFT_TOLERANCE_PERCENT = env_str("MIGRATION_DRIFT_TOLERANCE_PERCENT", "1")
+MIGRATION_DRIFT_TOLERANCE_AMOUNT = env_str("MIGRATION_DRIFT_TOLERANCE_AMOUNT", "100")
+# Helpdesk survey labels on the 0-10 scale: Freshdesk's three- and five-point surveys and
+# Zendesk's good/bad. A steward maps any other label at /migration/held/.
+SURVEY_LABEL_SCORES = {
+    "awesome": 10,
+    "neutral": 5,
+    "not good": 0,
+    "extremely satisfied": 10,
+    "very satisfied": 10,
+    "satisfied": 8,
+    "not satisfied": 3,
+    "dissatisfied": 3,
+    "unsatisfied": 3,
+    "extremely dissatisfied": 0,
+    "very dissatisfied": 0,
+    "good": 10,
+    "bad": 0,
+    "good, i'm satisfied": 10,
+    "bad, i'm unsatisfied": 0,
+}
+# Bare numbers in a survey column are read on this scale (10: 0-10; 5: 1-5, scaled to 0-10).
+SURVEY_NUMERIC_SCALE = env_int("SURVEY_NUMERIC_SCALE", 10)

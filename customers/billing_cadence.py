@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import itertools
 import re
 from collections.abc import Iterable
@@ -364,6 +365,7 @@ _PARTIAL = re.compile(r"\b(pro[\s-]?rata|prorata|pro[\s-]?rated|partial)\b")
 _NUMBER_WORDS = {"one": 1, "three": 3, "six": 6, "twelve": 12}
 
 
+@functools.lru_cache(maxsize=8192)  # an export repeats the same descriptions on thousands of lines
 def stated_period(text: str) -> Period | None:
     """The billing period `text` states: dates, a financial year, a quarter, a month range,
     one month, 'N months', or a cadence word. None when it states none."""

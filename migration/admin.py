@@ -3,7 +3,18 @@
 from django.contrib import admin
 
 from cloudcore_crm.lib.admin import StewardReadOnlyMixin
-from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview, Provenance
+from migration.models import (
+    EvidencedSubscription,
+    HeldValue,
+    ImportConflict,
+    ImportFile,
+    ImportRun,
+    MatchReview,
+    ProductAlias,
+    Provenance,
+    StaffAlias,
+    SurveyLabel,
+)
 
 
 class ReadOnlyStewardAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
@@ -41,3 +52,36 @@ class ImportConflictAdmin(ReadOnlyStewardAdmin):
 class MatchReviewAdmin(ReadOnlyStewardAdmin):
     list_display = ["incoming_name", "store", "file", "row", "status"]
     list_filter = ["status", "store"]
+
+
+@admin.register(ProductAlias)
+class ProductAliasAdmin(ReadOnlyStewardAdmin):
+    list_display = ["value", "product", "created_by", "created_at"]
+    list_select_related = ["product", "created_by"]
+    search_fields = ["value"]
+
+
+@admin.register(StaffAlias)
+class StaffAliasAdmin(ReadOnlyStewardAdmin):
+    list_display = ["value", "user", "created_by", "created_at"]
+    list_select_related = ["user", "created_by"]
+    search_fields = ["value"]
+
+
+@admin.register(SurveyLabel)
+class SurveyLabelAdmin(ReadOnlyStewardAdmin):
+    list_display = ["value", "score", "created_by", "created_at"]
+    list_select_related = ["created_by"]
+
+
+@admin.register(HeldValue)
+class HeldValueAdmin(ReadOnlyStewardAdmin):
+    list_display = ["value", "kind", "rows", "status", "mapped_to"]
+    list_filter = ["kind", "status"]
+
+
+@admin.register(EvidencedSubscription)
+class EvidencedSubscriptionAdmin(ReadOnlyStewardAdmin):
+    list_display = ["account", "product", "stores", "status", "decided_by"]
+    list_filter = ["status"]
+    list_select_related = ["account", "product", "decided_by"]

@@ -48,3 +48,33 @@ class ReviewStatus(models.TextChoices):
 # What happened to rows: the columns of every run report. A store's own counts ("values
 # updated", "renewals missing from calendar") are listed after them.
 REPORT_COLUMNS = ("created", "updated", "unchanged", "rejected", "held for review", "skipped")
+
+
+class HeldKind(models.TextChoices):
+    """Values in one cell that the import could not map: held for a steward to map once."""
+
+    PRODUCT = "product", "Product"
+    STAFF = "staff", "Staff name"
+    SURVEY = "survey", "Survey label"
+
+
+class HeldStatus(models.TextChoices):
+    OPEN = "open", "Waiting for a steward"
+    MAPPED = "mapped", "Mapped"
+
+
+class EvidenceStatus(models.TextChoices):
+    """What Customer Relations said of a subscription the import created from Xero or calendar evidence."""
+
+    OPEN = "open", "Waiting for Customer Relations"
+    CONFIRMED = "confirmed", "Confirmed"
+    CORRECTED = "corrected", "Corrected"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ConflictKind(models.TextChoices):
+    """What a conflict is about, for the team that settles it."""
+
+    STORES = "stores", "Stores disagree"
+    DRIFT = "drift", "Contract value drift (Finance)"
+    UNTOLD = "untold", "Xero's history cannot tell the value (Finance)"

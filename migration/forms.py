@@ -66,3 +66,41 @@ class ReviewResolutionForm(forms.Form):
     code = forms.CharField(
         label="Client code", max_length=12, help_text="The account this name belongs to, e.g. CC023."
     )
+
+
+class EvidenceDecisionForm(forms.Form):
+    """Customer Relations' answer on a subscription the import created from evidence."""
+
+    decision = forms.ChoiceField(
+        choices=[("confirmed", "Confirm"), ("corrected", "Correct"), ("dismissed", "Dismiss")], initial="confirmed"
+    )
+    product = forms.ModelChoiceField(queryset=None, required=False, help_text="Correct: the right product.")
+    seats = forms.IntegerField(min_value=1, required=False)
+    start_date = forms.DateField(required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    renewal_date = forms.DateField(required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    reason = forms.CharField(max_length=300, help_text="Why? Shown in the customer's history.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from customers.models import Product
+
+        self.fields["product"].queryset = Product.objects.filter(is_active=True).order_by("name")
+
+
+class HeldMappingForm(forms.Form):
+    """A steward's mapping of a held value: a product, a user, or a 0-10 score."""
+
+    product = forms.ModelChoiceField(queryset=None, required=False)
+    user = forms.ModelChoiceField(queryset=None, required=False)
+    score = forms.IntegerField(min_value=0, max_value=10, required=False, help_text="Empty: the label is no rating.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        from customers.models import Product
+
+        self.fields["product"].queryset = Product.objects.order_by("name")
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+        )

@@ -145,7 +145,19 @@ PIPELINE_LAYOUTS = [
     (["Organisation", "Opportunity", "Pipeline Stage", "Value ex GST", "Forecast Close", "Offering"], {}),
 ]
 SEGMENT_LABELS = {"small": "SMB", "mid": "Mid-market", "enterprise": "Enterprise"}
-BILLING_FREQUENCIES = ((1, 0.5), (4, 0.3), (12, 0.2))  # invoices a year, share of subscriptions
+BILLING_FREQUENCIES = ((1, 0.45), (2, 0.05), (4, 0.3), (12, 0.2))  # invoices a year, share of subscriptions
+CADENCES = {1: "annual", 2: "half-yearly", 4: "quarterly", 12: "monthly"}
+PRIMARY_ONLY = 0.7  # clients with several subscriptions whose master rows list the primary only
+PARTIAL_EXPORT = 0.3  # monthly and quarterly subscriptions whose export holds the latest quarter only
+# How people typed product names into the master: each matched after normalising.
+LOOSE_PRODUCTS = {
+    "Security & Compliance": ["Security and Compliance", "security & compliance", "Security & Compliance (legacy)"],
+    "Managed Services": ["Managed Service", "managed services", "Managed  Services"],
+    "CloudSync": ["Cloud Sync", "cloudsync"],
+    "DataVault": ["Data Vault", "DATAVAULT"],
+    "Analytics Pro": ["Analytics-Pro", "analytics pro"],
+    "Cloud Hosting": ["Cloud hosting", "Cloud Hosting (Perth)"],
+}
 
 
 @dataclass
@@ -198,8 +210,53 @@ def _date_cell(rng: random.Random, day: dt.date | None) -> object:
 
 
 def _drifted(rng: random.Random, value: Decimal) -> Decimal:
-    """The client master's copy of a contract value that Xero has since moved away from."""
-    return (value * Decimal(str(rng.choice([0.9, 0.95, 1.05, 1.1])))).quantize(Decimal("1"))
+    """The client master's copy of a contract value that Xero has since moved away from
+    (always by more than the drift tolerance: 1% and $100)."""
+    drifted = (value * Decimal(str(rng.choice([0.9, 0.95, 1.05, 1.1])))).quantize(Decimal("1"))
+    if abs(drifted - value) <= max(value / 100, Decimal(100)):
+        drifted = value + 250
+    return drifted
+
+
+def _loose_product(rng: random.Random, name: str) -> str:
+    """A product name as typed into the master: now and then loosely."""
+    if rng.random() < 0.1:
+        return rng.choice(LOOSE_PRODUCTS.get(name, [name]))
+    return name
+
+
+def _loose_person(rng: random.Random, name: str) -> str:
+    """A staff name as typed into the master: now and then with odd case or spacing."""
+    if name and rng.random() < 0.1:
+        first, _, last = name.partition(" ")
+        return rng.choice([f" {name} ", f"{first}  {last}", name.upper(), name.lower()])
+    return name
+
+
+def _period_text(day: dt.date, frequency: int) -> str:
+    """The billing period an invoice line states: "August 2026", "Aug-Oct 2026",
+    "6 months (...)", "12 months (01/07/2026 - 30/06/2027)"."""
+    if frequency == 12:
+        return f"{day:%B %Y}"
+    months = 12 // frequency
+    end_month = _add_months(day.replace(day=1), months - 1)
+    if frequency == 4:
+        if end_month.year == day.year:
+            return f"{day:%b}-{end_month:%b} {day.year}"
+        return f"{day:%b %Y} - {end_month:%b %Y}"
+    end = _add_months(day, months) - dt.timedelta(days=1)
+    return f"{months} months ({day:%d/%m/%Y} - {end:%d/%m/%Y})"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 class _Estate:
@@ -214,6 +271,8 @@ class _Estate:
         self.truth: dict[int, TruthClient] = {}
         self.staff = {m.username: m.full_name for m in demo_staff()}
         self.conflicts: list[dict] = []
+        self.drifts: list[dict] = []  # client-master values planted apart from what Xero bills
+        self.secondary: set[tuple[int, str]] = set()  # (client, product) the master does not list
 
     def clients(self) -> list[AccountPlan]:
         return [p for p in self.plans if p.number not in self.skip]
@@ -242,7 +301,13 @@ class _Estate:
             )
             primary = next((c for c in plan.contacts if c.is_primary), plan.contacts[0] if plan.contacts else None)
             # The master lists current contracts only; ended ones were deleted from the sheet.
-            subs = [s for s in plan.subscriptions if s.status in ("active", "pending")] or [None]
+            # Most clients' rows hold their primary product only: the other subscriptions
+            # are known to Xero's invoices and the renewal calendar (seed 001).
+            current = [s for s in plan.subscriptions if s.status in ("active", "pending")]
+            subs = current or [None]
+            if len(current) > 1 and rng.random() < PRIMARY_ONLY:
+                subs = current[:1]
+                self.secondary.update((plan.number, s.product) for s in current[1:])
             variant_from = 1 if len(subs) > 1 and rng.random() < 0.04 else None
             for index, sub in enumerate(subs):
                 variant = variant_from is not None and index >= variant_from
@@ -257,7 +322,7 @@ class _Estate:
                 d1_value = None
                 if sub is not None:
                     d1_value = sub.annual_value
-                    if rng.random() < 0.1:
+                    if rng.random() < 0.1 and sub.annual_value > 0:
                         d1_value = _drifted(rng, sub.annual_value)
                 row = [
                     "" if variant else code,
@@ -267,9 +332,9 @@ class _Estate:
                     f["industry"].replace("_", " ").title(),
                     f["office"].title(),
                     f["lifecycle_status"].title(),
-                    self.staff.get(plan.owner, ""),
-                    self.staff.get(plan.coordinator, "") if plan.coordinator else "",
-                    PRODUCTS[sub.product].name if sub else None,
+                    _loose_person(rng, self.staff.get(plan.owner, "")),
+                    _loose_person(rng, self.staff.get(plan.coordinator, "")) if plan.coordinator else "",
+                    _loose_product(rng, PRODUCTS[sub.product].name) if sub else None,
                     sub.seats if sub else None,
                     _date_cell(rng, sub.start_date) if sub else None,
                     _date_cell(rng, sub.renewal_date) if sub else None,
@@ -295,9 +360,11 @@ class _Estate:
                         "renewal_date": sub.renewal_date.isoformat() if sub.renewal_date else None,
                         "d1_value": str(d1_value),
                         "seats": sub.seats,
+                        "stores": ["d1"],
                     }
                     if d1_value != sub.annual_value:
                         self.conflicts.append({"code": code, "product": sub.product, "field": "annual_value"})
+                        self.drifts.append({"code": code, "product": sub.product})
             if plan.number == ACME_NUMBERS[0] and self.skip:
                 for name, abn in (("ACME", "99612345678"), ("Acme", "")):
                     sub = plan.subscriptions[0]
@@ -345,7 +412,13 @@ class _Estate:
                     continue
                 frequency = rng.choices([f for f, _ in BILLING_FREQUENCIES], [w for _, w in BILLING_FREQUENCIES])[0]
                 amounts = _split(sub.annual_value, frequency)
-                for i, amount in enumerate(amounts):
+                # An export that holds only the latest quarter: annualised by the cadence,
+                # never a sum of the months it happens to hold.
+                held = len(amounts)
+                if frequency >= 4 and rng.random() < PARTIAL_EXPORT:
+                    held = frequency // 4
+                stated = rng.random() < 0.5 or held == 1
+                for i, amount in enumerate(amounts[:held]):
                     number += 1
                     day = self.today - dt.timedelta(days=int(365 * (i + 0.5) / frequency))
                     contact = plan.fields["legal_name"]
@@ -354,8 +427,10 @@ class _Estate:
                     if plan.number == ACME_NUMBERS[0] and i % 2:
                         contact = "ACME"
                     status = "Paid" if day < self.today - dt.timedelta(days=30) else "Awaiting Payment"
-                    rows.append(_xero_row(contact, f"INV-{number}", day, sub, amount, status, "Sales invoice"))
+                    period = _period_text(day, frequency) if stated or frequency <= 2 else ""
+                    rows.append(_xero_row(contact, f"INV-{number}", day, sub, amount, status, "Sales invoice", period))
                     truth.rows.append(["d4", XERO_INVOICES, "", len(rows) + 1])
+                self._billed(plan, sub, amounts, held, frequency)
                 if rng.random() < 0.02:  # a voided invoice never counts
                     number += 1
                     rows.append(
@@ -374,6 +449,25 @@ class _Estate:
             writer.writerow(XERO_HEADERS)
             writer.writerows(rows)
 
+    def _billed(self, plan: AccountPlan, sub, amounts: list[Decimal], held: int, frequency: int) -> None:
+        """The truth of a subscription Xero bills: its annual value as the invoices held
+        show it (a partial export's invoices times the cadence), and, for one the master
+        does not list, the subscription itself."""
+        billed = sub.annual_value if held == len(amounts) else amounts[0] * frequency
+        truth = self.truth[plan.number]
+        facts = truth.subscriptions.get(sub.product)
+        if facts is None:
+            facts = truth.subscriptions[sub.product] = {
+                "annual_value": str(billed),
+                "renewal_date": None,
+                "d1_value": None,
+                "seats": 1,
+                "stores": [],
+            }
+        facts["annual_value"] = str(billed)
+        facts["stores"].append("d4")
+        facts["cadence"] = CADENCES[frequency]
+
     # --- D7 ------------------------------------------------------------------------
     def outlook_renewals(self) -> None:
         rng = self.rng
@@ -382,10 +476,19 @@ class _Estate:
             for sub in plan.subscriptions:
                 if sub.renewal_date is None or sub.status not in ("active", "pending"):
                     continue
-                if rng.random() < 0.08:
+                secondary = (plan.number, sub.product) in self.secondary
+                if not secondary and rng.random() < 0.08:
                     continue  # the renewal blind spot: filtered out of D1, never copied here
                 day = sub.renewal_date
-                if rng.random() < 0.05:
+                if secondary:
+                    # The only record of its renewal (the master does not list it).
+                    facts = self.truth[plan.number].subscriptions.setdefault(
+                        sub.product,
+                        {"annual_value": "0.00", "renewal_date": None, "d1_value": None, "seats": 1, "stores": []},
+                    )
+                    facts["renewal_date"] = day.isoformat()
+                    facts["stores"].append("d7")
+                elif rng.random() < 0.05:
                     day = day + dt.timedelta(days=rng.choice([-30, -7, 1, 14, 31]))
                     self.conflicts.append(
                         {"code": account_code(plan.number), "product": sub.product, "field": "renewal_date"}
@@ -465,6 +568,7 @@ class _Estate:
             "files": [CLIENT_MASTER, XERO_INVOICES, OUTLOOK_RENEWALS, *pipeline_files, *helpdesk_files],
             "clients": [vars(t) for t in self.truth.values()],
             "conflicts": self.conflicts,
+            "drifts": self.drifts,
         }
         if helpdesk is not None:
             payload["helpdesk"] = helpdesk
@@ -477,7 +581,9 @@ def _split(total: Decimal, parts: int) -> list[Decimal]:
     return [each] * (parts - 1) + [total - each * (parts - 1)]
 
 
-def _xero_row(contact: str, number: str, day: dt.date, sub, amount: Decimal, status: str, kind: str) -> list:
+def _xero_row(
+    contact: str, number: str, day: dt.date, sub, amount: Decimal, status: str, kind: str, period: str = ""
+) -> list:
     tax = (amount * Decimal("0.1")).quantize(Decimal("0.01"))
     values = dict.fromkeys(XERO_HEADERS, "")
     product = PRODUCTS[sub.product]
@@ -492,7 +598,7 @@ def _xero_row(contact: str, number: str, day: dt.date, sub, amount: Decimal, sta
         InvoiceAmountPaid=f"{amount + tax:.2f}" if status == "Paid" else "0.00",
         InvoiceAmountDue="0.00" if status in ("Paid", "Voided") else f"{amount + tax:.2f}",
         InventoryItemCode=sub.product.upper(),
-        Description=f"{product.name} subscription ({sub.seats} {product.unit})",
+        Description=f"{product.name} subscription ({sub.seats} {product.unit})" + (f" - {period}" if period else ""),
         Quantity="1.0000",
         UnitAmount=f"{amount:.2f}",
         LineAmount=f"{amount:.2f}",

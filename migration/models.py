@@ -11,7 +11,19 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from migration.choices import REPORT_COLUMNS, ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
+from migration.choices import (
+    REPORT_COLUMNS,
+    ConflictKind,
+    ConflictStatus,
+    EvidenceStatus,
+    FileStatus,
+    HeldKind,
+    HeldStatus,
+    ReviewStatus,
+    RunStatus,
+    Store,
+)
+from migration.names import label_key, product_key, staff_key
 
 
 class ImportRun(models.Model):
@@ -129,6 +141,10 @@ class ImportConflict(models.Model):
     other_store = models.CharField(max_length=4, choices=Store.choices)
     other_value = models.CharField(max_length=200, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=8, choices=ConflictKind.choices, default=ConflictKind.STORES)
+    evidence = models.JSONField(
+        default=dict, blank=True, help_text="For Finance: cadence, how Xero's figure was worked out, its invoices."
+    )
     status = models.CharField(max_length=8, choices=ConflictStatus.choices, default=ConflictStatus.OPEN)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -146,6 +162,8 @@ class ImportConflict(models.Model):
     @property
     def can_apply(self) -> bool:
         """Whether the other store's value is a single field value that can be applied."""
+        if self.kind == ConflictKind.UNTOLD:
+            return False  # Xero's history gives no value to apply
         target = "subscription" if self.subscription_id else "account"
         fields = {"subscription": {"annual_value", "renewal_date", "seats"}, "account": {"abn"}}
         return self.field in fields[target] and bool(self.other_value)
@@ -171,3 +189,128 @@ class MatchReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incoming_name} ({self.file} row {self.row})"
+
+
+class ProductAlias(models.Model):
+    """Another way the legacy stores write a product ("Security and Compliance", "SEC-COMP-1Y")."""
+
+    product = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="aliases")
+    value = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["product", "value"]
+
+    def __str__(self) -> str:
+        return f"{self.value} = {self.product}"
+
+    def save(self, *args, **kwargs):
+        self.key = product_key(self.value)[:200]
+        super().save(*args, **kwargs)
+
+
+class StaffAlias(models.Model):
+    """A legacy spelling of a staff member's name ("Mei Chen" for the user mchen-wong)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_aliases")
+    value = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["value"]
+
+    def __str__(self) -> str:
+        return f"{self.value} = {self.user}"
+
+    def save(self, *args, **kwargs):
+        self.key = staff_key(self.value)[:200]
+        super().save(*args, **kwargs)
+
+
+class SurveyLabel(models.Model):
+    """A helpdesk survey label a steward mapped to the 0-10 scale (beyond the settings' defaults)."""
+
+    value = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; empty: the label is no rating.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["value"]
+
+    def __str__(self) -> str:
+        return f"{self.value} = {self.score}"
+
+    def save(self, *args, **kwargs):
+        self.key = label_key(self.value)
+        super().save(*args, **kwargs)
+
+
+class HeldValue(models.Model):
+    """A product, staff name or survey label the import did not know: the rest of its rows
+    were imported, and a steward maps it once (an alias) so the next import resolves it."""
+
+    kind = models.CharField(max_length=8, choices=HeldKind.choices)
+    value = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, editable=False)
+    reason = models.CharField(max_length=300, blank=True)
+    rows = models.PositiveIntegerField(default=0, help_text="Rows of the latest import that held it.")
+    where = models.JSONField(default=list, blank=True, help_text="[file, row] of the first rows that held it.")
+    status = models.CharField(max_length=8, choices=HeldStatus.choices, default=HeldStatus.OPEN)
+    mapped_to = models.CharField(max_length=200, blank=True)
+    mapped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_values")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["status", "kind", "-rows", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="held_value_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} “{self.value}” ({self.rows} rows)"
+
+
+class EvidencedSubscription(models.Model):
+    """A subscription the import created from Xero lines or calendar entries (the client
+    master lists only each client's primary product), for Customer Relations to confirm,
+    correct or dismiss. The answer is kept, so the next import does not ask again."""
+
+    account = models.ForeignKey("customers.Account", on_delete=models.CASCADE, related_name="evidenced_subscriptions")
+    product = models.ForeignKey("customers.Product", on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(
+        "customers.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence"
+    )
+    stores = models.JSONField(default=list, help_text="The stores that evidence it, e.g. ['d4', 'd7'].")
+    detail = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=EvidenceStatus.choices, default=EvidenceStatus.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+    run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["status", "account", "product"]
+        constraints = [models.UniqueConstraint(fields=["account", "product"], name="evidenced_subscription_once")]
+
+    def __str__(self) -> str:
+        return f"{self.product} for {self.account.code} (from {', '.join(self.stores)})"
+
+    @property
+    def store_labels(self) -> list[str]:
+        return [Store(s).label for s in self.stores if s in Store.values]

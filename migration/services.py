@@ -27,18 +27,39 @@ from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import Fit, MissingColumnsError
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, FINANCE, has_role
 from customers import services as customer_services
-from customers.choices import AliasKind
+from customers.choices import AliasKind, SubscriptionStatus
 from customers.errors import OwnershipError
-from migration.choices import IMPORT_ORDER, ConflictStatus, FileStatus, ReviewStatus, RunStatus, Store
+from migration.choices import (
+    IMPORT_ORDER,
+    ConflictStatus,
+    EvidenceStatus,
+    FileStatus,
+    HeldKind,
+    HeldStatus,
+    ReviewStatus,
+    RunStatus,
+    Store,
+)
 from migration.importers.base import FileReport, Importer, RunContext
 from migration.importers.calendar import OutlookCalendarImporter
 from migration.importers.client_master import ClientMasterImporter
 from migration.importers.helpdesk import HelpdeskExportImporter, TriageSheetImporter
 from migration.importers.pipeline import PipelineImporter
 from migration.importers.xero import XeroInvoicesImporter
-from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
+from migration.models import (
+    EvidencedSubscription,
+    HeldValue,
+    ImportConflict,
+    ImportFile,
+    ImportRun,
+    MatchReview,
+    ProductAlias,
+    StaffAlias,
+    SurveyLabel,
+)
+from migration.names import label_key, product_key, staff_key
 from migration.prefetch import Prefetch
 from migration.readers import FileRefused, LoadedSheets, Table, csv_table, sniff_kind, xlsx_tables
 
@@ -349,8 +370,10 @@ def _finish(run: ImportRun, outcomes, *, dry_run: bool) -> ImportRun:
 @transaction.atomic
 def resolve_conflict(*, conflict: ImportConflict, apply_other: bool, actor: AbstractBaseUser, reason: str):
     """A steward settles a conflict: keep the value the precedence rule chose, or apply
-    the other store's value (through the customers services, so history records it)."""
-    require_steward(actor)
+    the other store's value (through the customers services, so history records it).
+    Finance settle the contract-value ones (drift from what Xero bills a year)."""
+    if not (conflict.field == "annual_value" and has_role(actor, FINANCE)):
+        require_steward(actor)
     # Lock the conflict row alone: PostgreSQL refuses FOR UPDATE across a nullable join.
     conflict = (
         ImportConflict.objects.select_for_update(of=("self",))
@@ -498,3 +521,104 @@ def resolve_conflicts(
             resolve_conflict(conflict=conflict, apply_other=apply_other, actor=actor, reason=reason)
             settled += 1
     return settled, skipped
+# --- Subscriptions created from evidence (Customer Relations) -------------------------------
+
+
+def require_customer_relations(actor: AbstractBaseUser) -> None:
+    if not (has_role(actor, CUSTOMER_RELATIONS) or has_role(actor, DATA_STEWARD)):
+        raise OwnershipError("Only Customer Relations confirm subscriptions.", fields=[])
+
+
+CORRECTABLE = ("product", "seats", "start_date", "renewal_date")
+
+
+@transaction.atomic
+def decide_evidenced_subscription(
+    *,
+    evidence: EvidencedSubscription,
+    decision: str,
+    actor: AbstractBaseUser,
+    reason: str,
+    changes: dict | None = None,
+) -> EvidencedSubscription:
+    """Customer Relations settle a subscription the import created from Xero or calendar
+    evidence: confirm it, correct it (product, seats, start, renewal date), or dismiss it
+    (the subscription is cancelled). The answer is kept: the next import neither asks again
+    nor creates a dismissed subscription again."""
+    require_customer_relations(actor)
+    evidence = EvidencedSubscription.objects.select_for_update().get(pk=evidence.pk)
+    if evidence.status != EvidenceStatus.OPEN:
+        raise OwnershipError("This subscription was already settled.", fields=[])
+    if not (reason or "").strip():
+        raise OwnershipError("Say why.", fields=[])
+    subscription = evidence.subscription
+    if decision == EvidenceStatus.DISMISSED:
+        if subscription is not None and subscription.status != SubscriptionStatus.CANCELLED:
+            customer_services.update_subscription(
+                subscription=subscription,
+                changes={"status": SubscriptionStatus.CANCELLED},
+                expected_version=subscription.version,
+                actor=actor,
+                reason=f"Dismissed: not a real subscription ({reason})"[:300],
+            )
+    elif decision == EvidenceStatus.CORRECTED:
+        changes = {k: v for k, v in (changes or {}).items() if k in CORRECTABLE and v not in (None, "")}
+        if not changes:
+            raise OwnershipError("Say what to correct.", fields=[])
+        if subscription is None:
+            raise OwnershipError("The subscription is gone; nothing to correct.", fields=[])
+        customer_services.update_subscription(
+            subscription=subscription,
+            changes=changes,
+            expected_version=subscription.version,
+            actor=actor,
+            reason=f"Corrected after import: {reason}"[:300],
+        )
+        if "product" in changes:
+            evidence.product = changes["product"]
+    elif decision != EvidenceStatus.CONFIRMED:
+        raise OwnershipError("Confirm, correct or dismiss.", fields=[])
+    evidence.status = decision
+    evidence.decided_by, evidence.decided_at = actor, timezone.now()
+    evidence.decision_reason = reason[:300]
+    fields = ["status", "decided_by", "decided_at", "decision_reason"]
+    if decision == EvidenceStatus.CORRECTED and "product" in (changes or {}):
+        clash = EvidencedSubscription.objects.filter(account=evidence.account, product=evidence.product)
+        if not clash.exclude(pk=evidence.pk).exists():
+            fields.append("product")
+    evidence.save(update_fields=fields)
+    return evidence
+
+
+# --- Values held for a steward to map ------------------------------------------------------
+
+
+@transaction.atomic
+def map_held_value(*, held: HeldValue, actor: AbstractBaseUser, product=None, user=None, score=None) -> HeldValue:
+    """A steward maps a held value once: a product alias, a staff-name alias of a user, or
+    a survey label's 0-10 score (None: the label is no rating). The next import resolves
+    every row that held it."""
+    require_steward(actor)
+    held = HeldValue.objects.select_for_update().get(pk=held.pk)
+    if held.kind == HeldKind.PRODUCT:
+        if product is None:
+            raise OwnershipError("Choose the product this name means.", fields=["product"])
+        alias = ProductAlias(product=product, value=held.value, created_by=actor)
+        ProductAlias.objects.filter(key=product_key(held.value)).delete()
+        alias.save()
+        target = product.name
+    elif held.kind == HeldKind.STAFF:
+        if user is None:
+            raise OwnershipError("Choose the staff member this name means.", fields=["user"])
+        StaffAlias.objects.filter(key=staff_key(held.value)).delete()
+        StaffAlias(user=user, value=held.value, created_by=actor).save()
+        target = user.get_full_name() or user.username
+    else:
+        if score is not None and not 0 <= score <= 10:
+            raise OwnershipError("A score is 0-10.", fields=["score"])
+        SurveyLabel.objects.filter(key=label_key(held.value)).delete()
+        SurveyLabel(value=held.value, score=score, created_by=actor).save()
+        target = "no rating" if score is None else f"{score}/10"
+    held.status, held.mapped_to, held.mapped_by = HeldStatus.MAPPED, target[:200], actor
+    held.save(update_fields=["status", "mapped_to", "mapped_by"])
+    return held

@@ -15,4 +15,10 @@ urlpatterns = [
     path("conflicts/bulk/", views.importconflict_bulk, name="importconflict_bulk"),
     path("reviews/group/", views.matchreview_resolve_group, name="matchreview_resolve_group"),
     path("reviews/<int:pk>/resolve/", views.matchreview_resolve, name="matchreview_resolve"),
+    path("subscriptions/", views.evidence_list, name="evidence_list"),
+    path("subscriptions/<int:pk>/decide/", views.evidence_decide, name="evidence_decide"),
+    path("held/", views.held_list, name="held_list"),
+    path("held/<int:pk>/map/", views.held_map, name="held_map"),
+    path("drift/", views.drift_list, name="drift_list"),
+    path("drift/<int:pk>/resolve/", views.drift_resolve, name="drift_resolve"),
 ]

@@ -14,14 +14,29 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloudcore_crm.lib import formats
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, FINANCE, has_role
 from customers.errors import ConflictError, OwnershipError
 from customers.matching import normalise_name
 from customers.models import Account, Subscription
 from migration import services
-from migration.choices import REPORT_COLUMNS, ConflictStatus, ReviewStatus, RunStatus, Store
-from migration.forms import ConflictResolutionForm, ImportUploadForm, ReviewResolutionForm
-from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview
+from migration.choices import (
+    REPORT_COLUMNS,
+    ConflictKind,
+    ConflictStatus,
+    EvidenceStatus,
+    HeldStatus,
+    ReviewStatus,
+    RunStatus,
+    Store,
+)
+from migration.forms import (
+    ConflictResolutionForm,
+    EvidenceDecisionForm,
+    HeldMappingForm,
+    ImportUploadForm,
+    ReviewResolutionForm,
+)
+from migration.models import EvidencedSubscription, HeldValue, ImportConflict, ImportFile, ImportRun, MatchReview
 
 PAGE_SIZE = 50
 
@@ -46,6 +61,11 @@ def importrun_list(request: HttpRequest) -> HttpResponse:
         "runs": runs,
         "open_conflicts": ImportConflict.objects.filter(status=ConflictStatus.OPEN).count(),
         "open_reviews": MatchReview.objects.filter(status=ReviewStatus.OPEN).count(),
+        "open_evidence": EvidencedSubscription.objects.filter(status=EvidenceStatus.OPEN).count(),
+        "open_held": HeldValue.objects.filter(status=HeldStatus.OPEN).count(),
+        "open_drifts": ImportConflict.objects.filter(
+            status=ConflictStatus.OPEN, kind__in=[ConflictKind.DRIFT, ConflictKind.UNTOLD]
+        ).count(),
     }
     return render(request, "migration/importrun_list.html", context, status=400 if form.errors else 200)
 
@@ -274,3 +294,117 @@ def matchreview_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         except OwnershipError as error:
             messages.error(request, str(error))
     return redirect("migration:matchreview_list")
+
+
+# --- Subscriptions from evidence (Customer Relations) ----------------------------------------
+
+
+def _customer_relations_only(request: HttpRequest) -> None:
+    if not (has_role(request.user, CUSTOMER_RELATIONS) or has_role(request.user, DATA_STEWARD)):
+        raise PermissionDenied("Subscriptions found by the import are confirmed by Customer Relations.")
+
+
+def evidence_list(request: HttpRequest) -> HttpResponse:
+    _customer_relations_only(request)
+    status = request.GET.get("status", EvidenceStatus.OPEN)
+    found = EvidencedSubscription.objects.select_related("account", "product", "subscription", "decided_by")
+    if status in EvidenceStatus.values:
+        found = found.filter(status=status)
+    page = Paginator(found.order_by("account__number", "product__name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": EvidenceStatus.choices, "form": EvidenceDecisionForm()}
+    return render(request, "migration/evidence_list.html", context)
+
+
+@require_POST
+def evidence_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    _customer_relations_only(request)
+    evidence = get_object_or_404(EvidencedSubscription.objects.select_related("account", "product"), pk=pk)
+    form = EvidenceDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose confirm, correct or dismiss, and give a reason.")
+        return redirect("migration:evidence_list")
+    data = form.cleaned_data
+    try:
+        services.decide_evidenced_subscription(
+            evidence=evidence,
+            decision=data["decision"],
+            actor=request.user,
+            reason=data["reason"],
+            changes={name: data.get(name) for name in services.CORRECTABLE},
+        )
+        messages.success(request, f"{evidence.product} for {evidence.account.code}: {data['decision']}.")
+    except OwnershipError as error:
+        messages.error(request, str(error))
+    return redirect("migration:evidence_list")
+
+
+# --- Values held for a steward ------------------------------------------------------------
+
+
+def held_list(request: HttpRequest) -> HttpResponse:
+    _steward_only(request)
+    status = request.GET.get("status", HeldStatus.OPEN)
+    held = HeldValue.objects.select_related("mapped_by")
+    if status in HeldStatus.values:
+        held = held.filter(status=status)
+    page = Paginator(held.order_by("kind", "-rows", "value"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": HeldStatus.choices, "form": HeldMappingForm()}
+    return render(request, "migration/held_list.html", context)
+
+
+@require_POST
+def held_map(request: HttpRequest, pk: int) -> HttpResponse:
+    _steward_only(request)
+    held = get_object_or_404(HeldValue, pk=pk)
+    form = HeldMappingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what this value means.")
+        return redirect("migration:held_list")
+    try:
+        services.map_held_value(held=held, actor=request.user, **form.cleaned_data)
+        messages.success(request, f"“{held.value}” is mapped. Import the files again to fill it in.")
+    except OwnershipError as error:
+        messages.error(request, str(error))
+    return redirect("migration:held_list")
+
+
+# --- Contract-value drift (Finance) ---------------------------------------------------------
+
+
+def _finance_only(request: HttpRequest) -> None:
+    if not (has_role(request.user, FINANCE) or has_role(request.user, DATA_STEWARD)):
+        raise PermissionDenied("Contract-value drift is for Finance.")
+
+
+def drift_list(request: HttpRequest) -> HttpResponse:
+    _finance_only(request)
+    status = request.GET.get("status", ConflictStatus.OPEN)
+    drifts = ImportConflict.objects.filter(kind__in=[ConflictKind.DRIFT, ConflictKind.UNTOLD]).select_related(
+        "account", "subscription__product", "resolved_by"
+    )
+    if status in ConflictStatus.values:
+        drifts = drifts.filter(status=status)
+    page = Paginator(drifts.order_by("kind", "account__number", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": ConflictStatus.choices}
+    return render(request, "migration/drift_list.html", context)
+
+
+@require_POST
+def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    _finance_only(request)
+    conflict = get_object_or_404(ImportConflict, pk=pk, field="annual_value")
+    form = ConflictResolutionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what to do and give a reason.")
+    else:
+        try:
+            services.resolve_conflict(
+                conflict=conflict,
+                apply_other=form.cleaned_data["apply_other"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, f"Settled the contract value of {conflict.account.code}.")
+        except OwnershipError as error:
+            messages.error(request, str(error))
+    return redirect("migration:drift_list")

@@ -54,6 +54,11 @@ def ticket_from_row(raw: dict[str, object], *, source: str, provenance: str) -> 
             raw.get("closed_at"), label="the closed time"
         )
         tags = payloads.tags_from(raw.get("tags"))
+        survey_label = ""
+        try:
+            satisfaction = payloads.satisfaction_from(raw.get("satisfaction"))
+        except payloads.UnknownSurveyLabel as unknown:
+            satisfaction, survey_label = None, unknown.label[:200]  # a label never costs the ticket
         ticket = TicketData(
             source=source,
             external_id=external_id[:64],
@@ -64,7 +69,7 @@ def ticket_from_row(raw: dict[str, object], *, source: str, provenance: str) -> 
             resolved_at=resolved,
             resolution_hours=payloads.hours_from(raw.get("resolution_hours"))
             or payloads.elapsed_hours(opened, resolved),
-            satisfaction=payloads.satisfaction_from(raw.get("satisfaction")),
+            satisfaction=satisfaction,
             customer_code=payloads.code_from(raw.get("customer_code")) or payloads.code_in_tags(tags),
             organization_id=_text(raw.get("organization_id"))[:64],
             company_name=_text(raw.get("company")),
@@ -73,6 +78,7 @@ def ticket_from_row(raw: dict[str, object], *, source: str, provenance: str) -> 
             updated_at=payloads.moment_from(raw.get("updated_at"), label="the last update time"),
             provenance=provenance[:300],
             tags=tags,
+            survey_label=survey_label,
         )
     except PayloadError as error:
         raise ValidationError(str(error)) from None

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -44,7 +44,8 @@ PRIORITIES = {
     "3": TicketPriority.HIGH,
     "4": TicketPriority.URGENT,
 }
-# Survey labels on a 0-10 scale: Freshdesk's three-point survey and Zendesk's good/bad.
+# Survey labels on a 0-10 scale: Freshdesk's three-point survey and Zendesk's good/bad
+# (the defaults; `settings.SURVEY_LABEL_SCORES` is what is read).
 SURVEY_LABELS = {"awesome": 10, "neutral": 5, "not good": 0, "good": 10, "bad": 0}
 UNRATED_LABELS = {"", "offered", "unoffered", "not offered", "n/a", "-"}
 
@@ -76,6 +77,7 @@ class TicketData:
     event_at: dt.datetime | None = None
     provenance: str = ""
     tags: list[str] = field(default_factory=list)
+    survey_label: str = ""  # a survey label nobody has mapped yet: the ticket has no rating
 
 
 def code_from(text: object) -> str:
@@ -102,24 +104,64 @@ def priority_from(value: object) -> str:
         raise PayloadError(f"Unknown priority “{value}”.") from None
 
 
+class UnknownSurveyLabel(PayloadError):
+    """A survey label neither the settings nor a steward's mapping knows: the ticket is
+    imported without a rating and the label reported (`label`)."""
+
+    def __init__(self, label: str):
+        super().__init__(f"Satisfaction “{label}” is neither a 0-10 score nor a known survey label.")
+        self.label = label
+
+
+_OUT_OF = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/|out of|of)\s*(\d+)\s*(?:stars?)?\s*$")
+
+
+def survey_labels() -> dict[str, int]:
+    """The survey labels of `settings.SURVEY_LABEL_SCORES` (0-10), by their compared form."""
+    return {
+        _label_key(label): score for label, score in getattr(settings, "SURVEY_LABEL_SCORES", SURVEY_LABELS).items()
+    }
+
+
+def _label_key(text: str) -> str:
+    return " ".join(str(text or "").lower().split()).strip(" .!")
+
+
 def satisfaction_from(value: object) -> int | None:
+    """A rating on the 0-10 scale: a number (bare numbers on `settings.SURVEY_NUMERIC_SCALE`),
+    "4/5" or "4 out of 5" (scaled), or a survey label (`settings.SURVEY_LABEL_SCORES`:
+    Freshdesk's three- and five-point surveys, Zendesk's good/bad). Raises
+    UnknownSurveyLabel for a label it does not know, PayloadError for a number off the scale."""
     if value is None or isinstance(value, bool):
         return None
+    scale = Decimal(10)
     if isinstance(value, int | float | Decimal):
         number = Decimal(str(value))
+        scale = Decimal(getattr(settings, "SURVEY_NUMERIC_SCALE", 10))
     else:
-        text = str(value).strip().lower()
+        text = _label_key(value)
         if text in UNRATED_LABELS:
             return None
-        if text in SURVEY_LABELS:
-            return SURVEY_LABELS[text]
+        labels = survey_labels()
+        if text in labels:
+            return labels[text]
+        out_of = _OUT_OF.match(text)
         try:
-            number = Decimal(text.split("/")[0].strip())
+            if out_of:
+                number, scale = Decimal(out_of.group(1)), Decimal(out_of.group(2))
+            else:
+                number = Decimal(text)
+                scale = Decimal(getattr(settings, "SURVEY_NUMERIC_SCALE", 10))
         except InvalidOperation:
-            raise PayloadError(f"Satisfaction “{value}” is neither a 0-10 score nor a known survey label.") from None
-    if not 0 <= number <= 10:
-        raise PayloadError(f"Satisfaction {value} is outside 0-10.")
-    return int(number.quantize(Decimal(1)))
+            raise UnknownSurveyLabel(str(value).strip()) from None
+    if scale not in (5, 10):
+        raise PayloadError(f"Satisfaction {value} is on a scale the CRM does not read (out of {scale}).")
+    low = 1 if scale == 5 else 0
+    if not low <= number <= scale:
+        raise PayloadError(f"Satisfaction {value} is outside {low}-{scale}.")
+    if scale == 5:
+        number = (number - 1) * Decimal("2.5")  # 1-5 onto 0-10
+    return int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def helpdesk_zone() -> ZoneInfo:

@@ -17,9 +17,9 @@ from django.test import override_settings
 
 from customers.demo import ensure_demo_users
 from customers.models import Account, Opportunity, Subscription
-from migration.choices import FileStatus
+from migration.choices import ConflictKind, FileStatus
 from migration.legacy_estate import TRUTH, write_estate
-from migration.models import ImportConflict, ImportRun, Provenance
+from migration.models import EvidencedSubscription, ImportConflict, ImportRun, Provenance
 from migration.services import run_import
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -171,3 +171,33 @@ def test_a_file_imported_by_a_run_since_deleted_imports_again_replacing_its_prov
     assert not again.files.exclude(status=FileStatus.IMPORTED).exclude(store="").exists()
     assert Provenance.objects.count() == provenance_before  # replaced, not added
     assert Provenance.objects.filter(run=again).exists()
+
+
+@pytest.mark.django_db
+def test_every_planted_drift_is_flagged_for_finance_and_nothing_else(estate):
+    planted = {(d["code"], d["product"]) for d in estate["truth"]["drifts"]}
+    flagged = set(
+        ImportConflict.objects.filter(kind=ConflictKind.DRIFT).values_list(
+            "account__code", "subscription__product__code"
+        )
+    )
+    assert planted
+    assert flagged == planted
+
+
+@pytest.mark.django_db
+def test_subscriptions_the_master_does_not_list_come_from_xero_and_the_calendar_for_confirmation(estate):
+    secondary = {
+        (client["code"], product)
+        for client in estate["truth"]["clients"]
+        for product, facts in client["subscriptions"].items()
+        if "d1" not in facts["stores"]
+    }
+    listed = set(EvidencedSubscription.objects.values_list("account__code", "product__code"))
+    assert secondary
+    assert listed == secondary
+    assert (
+        not ImportConflict.objects.filter(kind=ConflictKind.UNTOLD, subscription__isnull=False)
+        .exclude(evidence__how="no Xero invoice for this product")
+        .exists()
+    )

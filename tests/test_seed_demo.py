@@ -205,3 +205,14 @@ def test_the_demo_review_queues_hold_a_few_realistic_items(demo_world):
     assert 2 <= reviews.count() <= 10
     assert reviews.values("incoming_name").distinct().count() < reviews.count()  # one spelling on several rows
     assert all(r.candidates for r in reviews)
+def test_the_demo_shows_subscriptions_from_xero_and_the_calendar_and_drift_for_finance(demo_world):
+    from migration.choices import ConflictKind
+    from migration.models import EvidencedSubscription, ImportConflict
+
+    found = [e for e in EvidencedSubscription.objects.select_related("subscription") if "d4" in e.stores]
+    assert len(found) >= 20
+    with_both = [e for e in found if "d7" in e.stores and e.subscription.renewal_date and e.subscription.annual_value]
+    assert with_both
+    several = Account.objects.filter(evidenced_subscriptions__isnull=False).distinct()
+    assert all(a.subscriptions.count() >= 2 for a in several[:20])
+    assert ImportConflict.objects.filter(kind=ConflictKind.DRIFT, status="open").exists()

@@ -198,12 +198,23 @@ def forget_remembered_values() -> None:
     cleaned field values), so a second import in this process times the work again
     rather than the answers the first one left behind."""
     from customers import bulk
+    from customers.billing_cadence import stated_period
     from customers.dedupe import _name_block_keys
     from customers.matching import name_key
     from customers.validators import _checksum_holds
+    from migration.names import _product_key
     from migration.parsing import _date_from_text, _money_from_text
 
-    for memo in (name_key, _checksum_holds, _name_block_keys, _date_from_text, _money_from_text):
+    memos = (
+        name_key,
+        _checksum_holds,
+        _name_block_keys,
+        _date_from_text,
+        _money_from_text,
+        stated_period,
+        _product_key,
+    )
+    for memo in memos:
         memo.cache_clear()
     for remembered in bulk._CLEANED.values():
         remembered.clear()

@@ -24,8 +24,20 @@ from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.matching import normalise_name
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
-from migration.choices import ConflictStatus, FileStatus, Store
-from migration.models import ImportConflict, ImportFile, ImportRun, MatchReview, Provenance
+from migration.choices import ConflictKind, ConflictStatus, FileStatus, HeldKind, HeldStatus, Store
+from migration.models import (
+    EvidencedSubscription,
+    HeldValue,
+    ImportConflict,
+    ImportFile,
+    ImportRun,
+    MatchReview,
+    ProductAlias,
+    Provenance,
+    StaffAlias,
+    SurveyLabel,
+)
+from migration.names import product_key, staff_key
 from migration.parsing import CellError, clean_text
 from migration.readers import FORMULA_WITHOUT_VALUE, SourceRow, Table
 
@@ -82,19 +94,36 @@ class RunContext:
     _named: dict[str, object] = field(default_factory=dict)  # see account_named
     _name_keys: dict[str, str] = field(default_factory=dict)  # see name_key
     rescore: set[int] = field(default_factory=set)  # clients whose tickets changed: one rescoring per run
+    ambiguous_staff: set[str] = field(default_factory=set)  # names that fit two users: never guessed
+    survey_labels: dict[str, int | None] = field(default_factory=dict)  # stewards' mappings, by label_key
+    held: dict[tuple[str, str], dict] = field(default_factory=dict)  # (kind, key) -> value, reason, rows, where
+    evidence: dict[tuple[int, int], EvidencedSubscription] = field(default_factory=dict)  # (account, product)
+    master_values: dict[int, tuple[object, object]] = field(default_factory=dict)  # id(subscription) -> (value, row)
+    from_evidence: set[int] = field(default_factory=set)  # id() of subscriptions this run created from evidence
+    _evidence_pending: dict[tuple[int, int], dict] = field(default_factory=dict)
+    _loose_products: dict[str, Product | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, run: ImportRun, actor) -> RunContext:
         User = get_user_model()
-        staff = {}
-        for user in User.objects.filter(is_active=True):
-            for key in {user.get_full_name().lower(), user.username.lower()}:
-                if key:
-                    staff[key] = user
+        staff: dict[str, models.Model] = {}
+        taken_by: dict[str, set[int]] = {}
+        for user in User.objects.filter(is_active=True).order_by("pk"):
+            for key in {staff_key(user.get_full_name()), staff_key(user.username)} - {""}:
+                taken_by.setdefault(key, set()).add(user.pk)
+                staff.setdefault(key, user)
+        ambiguous = {key for key, users in taken_by.items() if len(users) > 1}
+        for key in ambiguous:
+            del staff[key]
+        for alias in StaffAlias.objects.select_related("user").filter(user__is_active=True):
+            staff[alias.key] = alias.user  # a steward's mapping settles a name two users share
+            ambiguous.discard(alias.key)
         products = {}
         for product in Product.objects.all():
-            for key in {product.name, product.code, product.code.replace("-", " "), product.name.replace(" ", "")}:
-                products[_product_key(key)] = product
+            for key in {product.name, product.code, product.code.replace("-", " ")}:
+                products[product_key(key)] = product
+        for alias in ProductAlias.objects.select_related("product"):
+            products[alias.key] = alias.product
         taken = set(Account.objects.values_list("number", flat=True))
         return cls(
             run=run,
@@ -106,17 +135,131 @@ class RunContext:
             writer=BulkWriter(actor),
             taken_numbers=taken,
             top_number=max(taken, default=0),
+            ambiguous_staff=ambiguous,
+            survey_labels={label.key: label.score for label in SurveyLabel.objects.all()},
+            evidence={(e.account_id, e.product_id): e for e in EvidencedSubscription.objects.all()},
         )
 
     def product(self, value: object) -> Product:
-        text = clean_text(value)
-        product = self.products.get(_product_key(text))
-        if product is None:
-            for key, candidate in self.products.items():
-                if key and key in _product_key(text):
-                    return candidate
-            raise RowRejected(f"unknown product {text!r}")
-        return product
+        """The product a cell names; RowRejected (and the value held for a steward) when
+        it names none or several."""
+        found = self.find_product(value)
+        if found is None:
+            text = clean_text(value)
+            raise RowRejected(f"unknown product {text!r}: held for a steward to map at /migration/held/")
+        return found
+
+    def find_product(self, value: object) -> Product | None:
+        """The product a cell names, after normalising (case, spacing, "&"/"and", plurals,
+        bracketed words) and by the stewards' aliases; else the one product whose name the
+        text contains ("CloudSync subscription (40 seats)"). None when it names none, or
+        more than one."""
+        key = product_key(value)
+        if not key:
+            return None
+        product = self.products.get(key)
+        if product is not None:
+            return product
+        found = self._loose_products.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            inside = {p.pk: p for k, p in self.products.items() if len(k) >= 5 and k in key}
+            found = self._loose_products[key] = next(iter(inside.values())) if len(inside) == 1 else None
+        return found
+
+    def staff(self, name: str) -> tuple[models.Model | None, str]:
+        """The user a legacy staff name is (full name or username, case and spacing
+        ignored, or a steward's alias), and when none, why."""
+        key = staff_key(name)
+        user = self.staff_by_name.get(key)
+        if user is not None:
+            return user, ""
+        if key in self.ambiguous_staff:
+            return None, f"{clean_text(name)!r} fits more than one staff member"
+        return None, f"no staff member called {clean_text(name)!r}"
+
+    def hold_value(self, kind: str, value: str, key: str, reason: str, file: str, row: int) -> None:
+        """A cell the run could not map, to list for a steward (written with the file)."""
+        held = self.held.get((kind, key))
+        if held is None:
+            held = self.held[(kind, key)] = {"value": clean_text(value)[:200], "reason": reason[:300], "rows": 0}
+            held["where"] = []
+        held["rows"] += 1
+        held["dirty"] = True
+        if len(held["where"]) < 10:
+            held["where"].append([file, row])
+
+    def note_evidence(self, account: Account, product: Product, subscription, store: str, detail: str) -> None:
+        """A subscription the client master does not list, evidenced by `store`: listed for
+        Customer Relations to confirm (written with the file, once the records have ids)."""
+        key = (id(account), product.pk)
+        pending = self._evidence_pending.get(key)
+        if pending is None:
+            pending = self._evidence_pending[key] = {
+                "account": account,
+                "product": product,
+                "subscription": subscription,
+                "stores": [],
+                "detail": detail,
+            }
+        if store not in pending["stores"]:
+            pending["stores"].append(store)
+        self.from_evidence.add(id(subscription))
+
+    def is_from_evidence(self, account: Account, product: Product, subscription) -> bool:
+        """Whether this subscription came from Xero or calendar evidence (this run or an
+        earlier one), rather than from the client master."""
+        if id(subscription) in self.from_evidence:
+            return True
+        earlier = self.evidence.get((account.pk, product.pk))
+        return earlier is not None and earlier.subscription_id == subscription.pk
+
+    def write_evidence(self) -> None:
+        """The file's evidenced subscriptions: new ones in one statement, the stores of
+        those listed before updated in another."""
+        new, changed = [], []
+        for pending in self._evidence_pending.values():
+            account, product = pending["account"], pending["product"]
+            earlier = self.evidence.get((account.pk, product.pk))
+            if earlier is None:
+                earlier = EvidencedSubscription(
+                    account=account,
+                    product=product,
+                    subscription=pending["subscription"],
+                    stores=pending["stores"],
+                    detail=pending["detail"][:300],
+                    run=self.run,
+                )
+                self.evidence[(account.pk, product.pk)] = earlier
+                new.append(earlier)
+                continue
+            stores = earlier.stores + [s for s in pending["stores"] if s not in earlier.stores]
+            if stores != earlier.stores or (earlier.subscription_id is None and pending["subscription"].pk):
+                earlier.stores = stores
+                if earlier.subscription_id is None:
+                    earlier.subscription = pending["subscription"]
+                changed.append(earlier)
+        self._evidence_pending.clear()
+        bulkload.insert(new)  # with ids: a later file of the run may add a store to them
+        bulkload.update(changed, ["stores", "subscription"])
+
+    def write_held(self) -> None:
+        """The values held so far, on the steward's list: one entry per value, its rows
+        counted over the run (a value mapped since and held again is open again)."""
+        for (kind, key), held in self.held.items():
+            if not held.pop("dirty", False):
+                continue
+            HeldValue.objects.update_or_create(
+                kind=kind,
+                key=key,
+                defaults={
+                    "value": held["value"],
+                    "reason": held["reason"],
+                    "rows": held["rows"],
+                    "where": held["where"],
+                    "status": HeldStatus.OPEN,
+                    "run": self.run if self.run.pk else None,
+                },
+            )
 
     def account_for(
         self, *, name: str, abn: str = "", phone: str = "", state: str = "", code: str = ""
@@ -252,10 +395,6 @@ class RunContext:
         self._opportunities.setdefault(key, opportunity)
 
 
-def _product_key(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
 def _describe(matches: list[Match]) -> list[dict]:
     return [{"code": m.code, "name": m.label, "score": m.score, "evidence": list(m.evidence)} for m in matches]
 
@@ -365,6 +504,7 @@ class Importer(ABC):
         self._conflicts: dict[tuple, dict] = {}
         self._holds: dict[tuple[int, str], list[dict]] = {}  # (row, name) -> candidates
         self._names: dict[str, object] = {}  # client names this file used (see client_named)
+        self.grouped: Counter = Counter()  # a warning repeated on many rows, reported once with its count
 
     @classmethod
     def recognises(cls, headers: list[object]) -> Fit:
@@ -408,6 +548,9 @@ class Importer(ABC):
             if row.number % 500 == 0 and self.ctx.writer.pending >= FLUSH_AT:
                 self._timed(self.ctx.writer.flush)  # bounds memory on a big file
         self.finish()
+        for message, rows in self.grouped.items():
+            self.report.warnings.append(f"{message} ({rows} row{'s' if rows != 1 else ''})")
+        self.grouped.clear()
         # What is on record already is read before this file's last writes are queued: a
         # query waits for every COPY written behind (`bulkload.writing_behind`), and the
         # writes below then go on while the next file is decided.
@@ -419,6 +562,8 @@ class Importer(ABC):
         self._timed(lambda: self._write_provenance(first_import))
         self._timed(lambda: self._write_conflicts(known_conflicts))
         self._timed(lambda: self._write_holds(listed_holds))
+        self._timed(self.ctx.write_held)
+        self._timed(self.ctx.write_evidence)
         return self.report
 
     def _timed(self, write: Callable[[], None]) -> None:
@@ -469,6 +614,19 @@ class Importer(ABC):
                 f"{', '.join(bad)} holds a formula with no saved value; "
                 "open the file in Excel, save it, and import again"
             )
+
+    def warn_grouped(self, message: str) -> None:
+        """A warning that may repeat on many rows: the report says it once, with its row count."""
+        self.grouped[message] += 1
+
+    def staff_member(self, name: str, row: SourceRow, column: str):
+        """The user a staff-name cell names, or None: the name is then held for a steward to
+        map (once, as an alias of a user) and reported once with its row count."""
+        user, why = self.ctx.staff(name)
+        if user is None:
+            self.warn_grouped(f"{why}; {column} left unset until a steward maps the name at /migration/held/")
+            self.ctx.hold_value(HeldKind.STAFF, name, staff_key(name), why, self.file_name, row.number)
+        return user
 
     def client_named(self, name: str) -> Account:
         """The account a client name in this file means. The first row of a name that fits
@@ -545,7 +703,18 @@ class Importer(ABC):
         return not Provenance.objects.filter(store=self.store, file=self.file_name).exists()
 
     def conflict(
-        self, *, account, subscription=None, field: str, kept_store: str, kept, other_store: str, other, detail=""
+        self,
+        *,
+        account,
+        subscription=None,
+        field: str,
+        kept_store: str,
+        kept,
+        other_store: str,
+        other,
+        detail="",
+        kind: str = ConflictKind.STORES,
+        evidence: dict | None = None,
     ) -> None:
         """Record that two stores disagree (once per distinct disagreement; written at the flush)."""
         other = clean_text(other)
@@ -560,7 +729,9 @@ class Importer(ABC):
                 "other_value": other,
                 "kept_store": kept_store,
                 "kept_value": clean_text(kept),
-                "detail": detail,
+                "detail": detail[:300],
+                "kind": kind,
+                "evidence": evidence or {},
             },
         )
 

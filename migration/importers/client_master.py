@@ -4,7 +4,9 @@ One row per client and product. It wins for names and renewal dates. A row that 
 a client code is authoritative for that client's names; a row typed again without the
 code (a name variant) is matched to its client and its spelling kept as an alias. The
 contract value is taken only for a new subscription: after that Xero (D4) wins for money,
-and a differing client-master value is recorded as a conflict.
+and D4 flags for Finance a client-master value that drifts from what Xero bills a year.
+A product or staff name the import does not know never costs the row: the client is
+imported and the value is held for a steward to map once.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from customers.choices import ActivityKind, Industry, LifecycleStatus, Office, S
 from customers.matching import normalise_name
 from customers.models import Account, Activity, Contact, Subscription
 from customers.validators import abn_is_valid, clean_abn
-from migration.choices import Store
+from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
+from migration.names import product_key
 from migration.parsing import clean_text, parse_date, parse_int, parse_money, parse_state
 from migration.readers import SourceRow
 
@@ -125,7 +128,8 @@ class ClientMasterImporter(Importer):
         phone = clean_text(values.get("phone"))
         state = parse_state(values.get("state"))
         # Parse everything before writing anything, so a bad cell rejects the whole row.
-        product = self.ctx.product(values["product"]) if clean_text(values.get("product")) else None
+        product_text = clean_text(values.get("product"))
+        product = self.ctx.find_product(product_text) if product_text else None
         seats = parse_int(values.get("seats"))
         start = parse_date(values.get("start"))
         renewal = parse_date(values.get("renewal"))
@@ -138,6 +142,7 @@ class ClientMasterImporter(Importer):
             raise RowRejected(f"renewal {renewal:%d/%m/%Y} is before the start {start:%d/%m/%Y}")
 
         account = self.ctx.account_for(name=name, abn=abn, phone=phone, state=state, code=code)
+        self._row = row
         fields = self._account_fields(values, name=name, abn=abn, phone=phone, state=state, authoritative=bool(code))
         reason = self.reason(row)
         writer = self.ctx.writer
@@ -151,6 +156,14 @@ class ClientMasterImporter(Importer):
             writer.add_alias(account=account, value=name, source=f"{self.file_name} row {row.number}", reason=reason)
         self.provenance(account, row, fields)
         action = self._merge_contact(account, values, row, reason, action)
+        if product is None and product_text:
+            # The client and everything else the row says are imported; the product waits
+            # for a steward to map the spelling once (the next import then creates it).
+            why = f"no product called {product_text!r}"
+            self.warn_grouped(f"{why}: the subscription waits for a steward to map it at /migration/held/")
+            key = product_key(product_text)
+            self.ctx.hold_value(HeldKind.PRODUCT, product_text, key, why, self.file_name, row.number)
+            return action
         if product is None:
             if value is not None or renewal is not None:
                 self.report.warnings.append(f"row {row.number}: a contract without a product; recorded on the timeline")
@@ -198,10 +211,8 @@ class ClientMasterImporter(Importer):
         for column, field in (("owner", "owner"), ("coordinator", "relations_coordinator")):
             person = clean_text(values.get(column))
             if person:
-                user = self.ctx.staff_by_name.get(person.lower())
-                if user is None:
-                    self.report.warnings.append(f"no staff member called {person!r}; {column} left unset")
-                else:
+                user = self.staff_member(person, self._row, column)
+                if user is not None:
                     fields[field] = user
         status = clean_text(values.get("status")).lower()
         fields["lifecycle_status"] = status if status in _LIFECYCLE_STATUSES else LifecycleStatus.ACTIVE
@@ -285,6 +296,7 @@ class ClientMasterImporter(Importer):
                 fields["annual_value"] = value
             subscription = self.ctx.writer.create(Subscription(account=account), values=fields, reason=reason)
             self.ctx.subscriptions_of(account).append(subscription)
+            self.ctx.master_values[id(subscription)] = (value, row)
             self.provenance(subscription, row, fields)
             return "created" if action != "created" else action
         changes = {}
@@ -292,17 +304,9 @@ class ClientMasterImporter(Importer):
             changes["renewal_date"] = renewal  # D1 wins for renewal dates
         if seats and seats != subscription.seats:
             changes["seats"] = seats
-        if value is not None and value != subscription.annual_value:
-            self.conflict(
-                account=account,
-                subscription=subscription,
-                field="annual_value",
-                kept_store=Store.XERO,
-                kept=subscription.annual_value,
-                other_store=Store.CLIENT_MASTER,
-                other=value,
-                detail="Xero wins for money; the client master shows another value",
-            )
+        # Xero wins for money: the master's value is what Xero's annualised figure is
+        # compared with (a drift beyond the tolerance is flagged for Finance there).
+        self.ctx.master_values[id(subscription)] = (value, row)
         self.provenance(subscription, row, changes or ["product"])
         if not changes or not self.ctx.writer.update(subscription, changes, reason=reason):
             return action

@@ -39,8 +39,9 @@ from django.db.models.functions import Lower
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import ActivityKind
 from customers.models import Account, Activity, Contact
-from migration.choices import Store
+from migration.choices import HeldKind, Store
 from migration.importers.base import HeldForReview, Importer, RowRejected
+from migration.names import label_key
 from migration.parsing import CellError, clean_text, parse_date
 from migration.readers import SourceRow
 from support_bridge import importers as ticket_files
@@ -122,6 +123,17 @@ class _TicketImporter(Importer):
                 self.typed[name] = _Held(held.again())
         return self.typed[name]
 
+    def _rating(self, label: str, row: SourceRow) -> int | None:
+        """A survey label the settings do not know: a steward's mapping, else no rating
+        (the ticket still counts) and the label held, reported once with its count."""
+        key = label_key(label)
+        if key in self.ctx.survey_labels:
+            return self.ctx.survey_labels[key]
+        why = f"survey label {label!r} is not recognised"
+        self.warn_grouped(f"{why}; tickets imported without a rating until a steward maps it at /migration/held/")
+        self.ctx.hold_value(HeldKind.SURVEY, label, key, why, self.file_name, row.number)
+        return None
+
     def _save(self, plan: tickets.MirrorPlan) -> None:
         # Their clients are rescored once, after the whole run commits (both D2 files
         # touch mostly the same clients).
@@ -187,6 +199,8 @@ class HelpdeskExportImporter(_TicketImporter):
 
     def import_row(self, row: SourceRow, parsed: tuple) -> str:
         data = TicketData(*parsed)
+        if data.survey_label:
+            data.satisfaction = self._rating(data.survey_label, row)
         first = self.first_row.setdefault(data.external_id, row.number)
         if first != row.number:
             raise RowRejected(f"ticket {data.external_id} is also on row {first}")
@@ -213,6 +227,7 @@ class HelpdeskExportImporter(_TicketImporter):
     def finish(self) -> None:
         self._by_requester()
         plan = tickets.plan_tickets(resolved=[(r.data, r.account) for r in self.rows])
+        self._fill_mapped_ratings(plan)
         for (action, ticket), item in zip(plan.changes, self.rows, strict=True):
             if action != "unchanged":
                 ticket._change_reason = self.reason(item.row)
@@ -253,6 +268,21 @@ class HelpdeskExportImporter(_TicketImporter):
                 item.account = accounts[next(iter(found))]
             kept.append(item)
         self.rows = kept
+
+    def _fill_mapped_ratings(self, plan: tickets.MirrorPlan) -> None:
+        """A ticket mirrored without a rating because its survey label was unknown gets the
+        score a steward has since mapped the label to (the snapshot itself is no newer)."""
+        for index, ((action, ticket), item) in enumerate(zip(plan.changes, self.rows, strict=True)):
+            if (
+                action == "unchanged"
+                and item.data.survey_label
+                and item.data.satisfaction is not None
+                and ticket.satisfaction is None
+            ):
+                ticket.satisfaction = item.data.satisfaction
+                plan.updated.append(ticket)
+                plan.changed_fields[id(ticket)] = frozenset({"satisfaction"})
+                plan.changes[index] = ("updated", ticket)
 
 
 def _export_fields(data: TicketData) -> list[str]:
@@ -342,7 +372,7 @@ class TriageSheetImporter(_TicketImporter):
                 logged=logged_at(values.get("opened_at")),
                 priority=priority,
                 status=status,
-                satisfaction=payloads.satisfaction_from(values.get("satisfaction")),
+                satisfaction=self._triage_rating(values.get("satisfaction"), row),
                 resolution_hours=payloads.hours_from(values.get("resolution_hours")),
                 resolved_at=logged_at(values.get("resolved_at")),
                 **{name: clean_text(values.get(name)) for name in self.text_fields},
@@ -351,6 +381,12 @@ class TriageSheetImporter(_TicketImporter):
             raise RowRejected(str(error)) from None
         self.rows.append(item)
         return "read"
+
+    def _triage_rating(self, value: object, row: SourceRow) -> int | None:
+        try:
+            return payloads.satisfaction_from(value)
+        except payloads.UnknownSurveyLabel as unknown:
+            return self._rating(unknown.label, row)
 
     def finish(self) -> None:
         existing = tickets.existing_tickets(r.number for r in self.rows)

@@ -13,8 +13,9 @@ from pathlib import Path
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import OpportunityKind, OpportunityStage
 from customers.models import Opportunity
-from migration.choices import Store
+from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
+from migration.names import product_key, staff_key
 from migration.parsing import clean_text, parse_date, parse_money
 from migration.readers import SourceRow
 
@@ -60,12 +61,20 @@ class PipelineImporter(Importer):
         candidates = [clean_text(cell) for values in table.preamble for cell in values if cell]
         candidates += [Path(self.file_name).stem]
         self.rep = None
+        unknown: tuple[str, str] | None = None
         for text in candidates:
             match = REP_CELL.match(text) or REP_FILE.search(text)
             if match:
-                self.rep = self.ctx.staff_by_name.get(match["name"].strip().lower())
+                self.rep, why = self.ctx.staff(match["name"])
                 if self.rep is not None:
                     return
+                unknown = unknown or (match["name"].strip(), why)
+        if unknown is not None:
+            # Held for a steward to map to a user; the next import then takes the deals.
+            name, why = unknown
+            self.ctx.hold_value(HeldKind.STAFF, name, staff_key(name), why, self.file_name, 1)
+            self.report.warnings.append(f"{why}: the deals wait for a steward to map the name at /migration/held/")
+            return
         self.report.warnings.append("the rep is named neither in a 'Rep:' cell nor in the file name")
 
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
@@ -82,7 +91,13 @@ class PipelineImporter(Importer):
         if amount < 0:
             raise RowRejected("a negative deal value")
         close = parse_date(values.get("close"))
-        product = self.ctx.product(values["product"]) if clean_text(values.get("product")) else None
+        product_text = clean_text(values.get("product"))
+        product = self.ctx.find_product(product_text) if product_text else None
+        if product is None and product_text:
+            why = f"no product called {product_text!r}"
+            self.warn_grouped(f"{why}: the deal is imported without it until a steward maps it at /migration/held/")
+            key = product_key(product_text)
+            self.ctx.hold_value(HeldKind.PRODUCT, product_text, key, why, self.file_name, row.number)
         account = self.client_named(client)
         key = (account.pk, deal[:200].lower())
         if key in self.seen:

@@ -1,0 +1,159 @@
+"""What people answer after an import, and that the next import remembers it: Customer
+Relations on subscriptions found in Xero and the calendar, stewards on held values,
+Finance on contract-value drift."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from customers.choices import SubscriptionStatus
+from customers.models import Product, Subscription
+from migration.choices import ConflictKind, ConflictStatus, EvidenceStatus, HeldKind
+from migration.models import EvidencedSubscription, HeldValue, ImportConflict, ProductAlias
+from migration.services import run_import
+
+pytestmark = pytest.mark.django_db
+
+ESTATE = Path(__file__).parent / "estates" / "handmade"
+
+
+def _import(steward):
+    return run_import(paths=sorted(p for p in ESTATE.iterdir() if p.is_file()), actor=steward)
+
+
+@pytest.fixture
+def imported(personas):
+    User = get_user_model()
+    for username, first, last in (("praman", "Priya", "Raman"), ("twalsh", "Tom", "Walsh")):
+        User.objects.create_user(username, first_name=first, last_name=last)
+    _import(personas["data_steward"])
+    return personas
+
+
+def _evidence(code: str, product: str) -> EvidencedSubscription:
+    return EvidencedSubscription.objects.get(account__code=code, product__code=product)
+
+
+def _live(code: str, product: str):
+    return Subscription.objects.live().filter(account__code=code, product__code=product).first()
+
+
+def test_customer_relations_confirm_a_subscription_and_the_next_import_does_not_ask_again(imported, client_for):
+    found = _evidence("CC101", "managed-services")
+    response = client_for("customer_relations").post(
+        reverse("migration:evidence_decide", args=[found.pk]), {"decision": "confirmed", "reason": "On the PO"}
+    )
+    assert response.status_code == 302
+    found.refresh_from_db()
+    assert found.status == EvidenceStatus.CONFIRMED
+    assert found.decided_by == imported["customer_relations"]
+    _import(imported["data_steward"])
+    found.refresh_from_db()
+    assert found.status == EvidenceStatus.CONFIRMED
+    assert EvidencedSubscription.objects.filter(status=EvidenceStatus.OPEN).count() == 2
+
+
+def test_a_dismissed_subscription_is_cancelled_and_never_created_again(imported, client_for):
+    found = _evidence("CC105", "datavault")
+    client_for("customer_relations").post(
+        reverse("migration:evidence_decide", args=[found.pk]), {"decision": "dismissed", "reason": "Trial only"}
+    )
+    assert _live("CC105", "datavault") is None
+    assert Subscription.objects.get(pk=found.subscription_id).status == SubscriptionStatus.CANCELLED
+    _import(imported["data_steward"])
+    assert _live("CC105", "datavault") is None
+    assert Subscription.objects.filter(account__code="CC105", product__code="datavault").count() == 1
+
+
+def test_a_corrected_renewal_date_is_not_overwritten_by_the_calendar(imported, client_for):
+    found = _evidence("CC101", "managed-services")
+    client_for("customer_relations").post(
+        reverse("migration:evidence_decide", args=[found.pk]),
+        {"decision": "corrected", "renewal_date": "2027-07-31", "reason": "Contract says July"},
+    )
+    assert _live("CC101", "managed-services").renewal_date == dt.date(2027, 7, 31)
+    _import(imported["data_steward"])
+    assert _live("CC101", "managed-services").renewal_date == dt.date(2027, 7, 31)
+    assert ImportConflict.objects.filter(
+        subscription=_live("CC101", "managed-services"), field="renewal_date", other_value="2027-06-30"
+    ).exists()
+
+
+def test_a_sales_rep_cannot_settle_a_found_subscription(imported, client_for):
+    found = _evidence("CC101", "managed-services")
+    response = client_for("sales_rep").post(
+        reverse("migration:evidence_decide", args=[found.pk]), {"decision": "dismissed", "reason": "no"}
+    )
+    assert response.status_code == 403
+    found.refresh_from_db()
+    assert found.status == EvidenceStatus.OPEN
+    assert _live("CC101", "managed-services") is not None
+
+
+def test_a_steward_maps_a_held_product_and_the_next_import_creates_its_subscription(imported, client_for):
+    held = HeldValue.objects.get(kind=HeldKind.PRODUCT)
+    response = client_for("data_steward").post(
+        reverse("migration:held_map", args=[held.pk]), {"product": Product.objects.get(code="managed-services").pk}
+    )
+    assert response.status_code == 302
+    assert ProductAlias.objects.get().value == "Onsite support, Perth CBD (hours)"
+    _import(imported["data_steward"])
+    # The onsite hours now count as Managed Services lines of Banksia's (a steward's call).
+    assert _live("CC101", "managed-services") is not None
+    assert not HeldValue.objects.filter(kind=HeldKind.PRODUCT, status="open").exists()
+
+
+def test_a_steward_maps_a_survey_label_and_the_next_import_rates_the_ticket(imported, client_for):
+    from support_bridge.models import Ticket
+
+    held = HeldValue.objects.get(kind=HeldKind.SURVEY)
+    client_for("data_steward").post(reverse("migration:held_map", args=[held.pk]), {"score": "4"})
+    _import(imported["data_steward"])
+    assert Ticket.objects.get(external_id="4008").satisfaction == 4
+
+
+def test_finance_apply_the_masters_value_and_the_next_import_keeps_it(imported, client_for):
+    drift = ImportConflict.objects.get(kind=ConflictKind.DRIFT)
+    response = client_for("finance").post(
+        reverse("migration:drift_resolve", args=[drift.pk]), {"apply_other": "1", "reason": "Discount agreed in June"}
+    )
+    assert response.status_code == 302
+    drift.refresh_from_db()
+    assert drift.status == ConflictStatus.APPLIED
+    assert _live("CC103", "analytics-pro").annual_value == Decimal("30000.00")
+    _import(imported["data_steward"])
+    assert _live("CC103", "analytics-pro").annual_value == Decimal("30000.00")
+
+
+def test_support_cannot_settle_drift(imported, client_for):
+    drift = ImportConflict.objects.get(kind=ConflictKind.DRIFT)
+    response = client_for("support_agent").post(
+        reverse("migration:drift_resolve", args=[drift.pk]), {"apply_other": "1", "reason": "x"}
+    )
+    assert response.status_code == 403
+    assert _live("CC103", "analytics-pro").annual_value == Decimal("33000.00")
+
+
+@pytest.mark.parametrize(
+    "role, url", [("customer_relations", "evidence_list"), ("data_steward", "held_list"), ("finance", "drift_list")]
+)
+def test_review_lists_show_what_waits_within_a_query_budget(
+    imported, client_for, django_assert_max_num_queries, role, url
+):
+    client = client_for(role)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse(f"migration:{url}"))
+    assert response.status_code == 200
+
+
+def test_finance_see_both_values_and_the_invoices_of_a_drift(imported, client_for):
+    html = client_for("finance").get(reverse("migration:drift_list")).content.decode()
+    assert "$30,000.00" in html
+    assert "$33,000.00" in html
+    assert "INV-2301, INV-2302" in html
