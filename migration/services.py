@@ -521,6 +521,8 @@ def resolve_conflicts(
             resolve_conflict(conflict=conflict, apply_other=apply_other, actor=actor, reason=reason)
             settled += 1
     return settled, skipped
+
+
 # --- Subscriptions created from evidence (Customer Relations) -------------------------------
 
 

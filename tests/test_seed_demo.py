@@ -205,6 +205,8 @@ def test_the_demo_review_queues_hold_a_few_realistic_items(demo_world):
     assert 2 <= reviews.count() <= 10
     assert reviews.values("incoming_name").distinct().count() < reviews.count()  # one spelling on several rows
     assert all(r.candidates for r in reviews)
+
+
 def test_the_demo_shows_subscriptions_from_xero_and_the_calendar_and_drift_for_finance(demo_world):
     from migration.choices import ConflictKind
     from migration.models import EvidencedSubscription, ImportConflict
