@@ -308,14 +308,9 @@ LOGGING = {
 }
 
 # --- Reports (board pack, dashboards, digests) ----------------------------------------
-# The chance a deal at each open stage closes: the quarter's weighted forecast.
-REPORTS_STAGE_PROBABILITY = {
-    "suspect": 0.05,
-    "prospect": 0.1,
-    "qualified": 0.25,
-    "meeting": 0.45,
-    "proposal": 0.7,
-}
+# The chance a deal at each open stage closes: the pipeline's own probabilities, so the board
+# pack's weighted forecast and the pipeline board's agree.
+REPORTS_STAGE_PROBABILITY = {stage: percent / 100 for stage, percent in PIPELINE_STAGE_PROBABILITY.items()}
 # A month frozen within this many days of its end is "live"; later, "rebuilt from history".
 REPORTS_LIVE_FREEZE_DAYS = env_int("REPORTS_LIVE_FREEZE_DAYS", 3)
 REPORTS_DIGEST_BATCH = env_int("REPORTS_DIGEST_BATCH", 100)  # messages per send over one connection
