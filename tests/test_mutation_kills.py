@@ -1,0 +1,151 @@
+"""Edges of the rules the mutation run (tools/mutation_run.py) showed untested: each test
+here fails for a mutant that survived the rest of the suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from customers.validators import abn_is_valid, clean_abn, format_abn, validate_abn
+from support_bridge import signing
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
+BODY = b'{"id": "evt-1"}'
+
+
+# --- ABN: the ATO checksum, worked by hand --------------------------------------------
+# 51 824 753 556: digits 5,1,8,2,4,7,5,3,5,5,6; first minus 1 -> 4; weights
+# 10,1,3,5,7,9,11,13,15,17,19: 40+1+24+10+28+63+55+39+75+85+114 = 534 = 6 x 89.
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("51824753556", True),
+        ("51 824 753 556", True),
+        ("53004085616", True),  # another ATO example
+        ("51824753557", False),  # last digit off by one: 534 + 19 = 553, not a multiple of 89
+        ("61824753556", False),  # first digit off by one: 534 + 10
+        ("01824753556", False),  # a leading zero is never an ABN (even if the sum worked)
+        ("5182475355", False),  # ten digits
+        ("518247535560", False),  # twelve
+        ("5182475355a", False),
+        ("", False),
+    ],
+)
+def test_the_abn_checksum_by_hand(value, valid):
+    assert abn_is_valid(value) is valid
+
+
+def test_a_leading_zero_abn_whose_weighted_sum_divides_by_89_is_still_refused():
+    # A first digit 0 counts as -1 (weight 10: -10); find two last digits that bring the
+    # weighted sum to a multiple of 89, so only the leading-zero rule can refuse it.
+    for last_two in range(100):
+        digits = "0" + "00000000" + f"{last_two:02d}"
+        numbers = [int(d) for d in digits]
+        numbers[0] -= 1
+        weighted = sum(w * n for w, n in zip((10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19), numbers, strict=True))
+        if weighted % 89 == 0:
+            assert not abn_is_valid(digits)
+            return
+    pytest.fail("no leading-zero candidate found")
+
+
+def test_validate_abn_names_the_format_or_the_checksum():
+    with pytest.raises(ValidationError) as short:
+        validate_abn("1234")
+    assert short.value.code == "abn_format"
+    with pytest.raises(ValidationError) as bad:
+        validate_abn("51824753557")
+    assert bad.value.code == "abn_checksum"
+    assert validate_abn(" 51 824 753 556 ") is None
+
+
+def test_clean_and_format_abn():
+    assert clean_abn(" 51 824\t753 556 ") == "51824753556"
+    assert clean_abn("") == "" and clean_abn(None) == ""
+    assert format_abn("51824753556") == "51 824 753 556"
+    assert format_abn("5182475355") == "5182475355"  # not eleven digits: shown as given
+    assert format_abn("518247535560") == "518247535560"
+
+
+# --- Webhook signing ----------------------------------------------------------------------
+
+
+def _ts(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _verify(secret: str = "s1", *, moment: dt.datetime = NOW, secrets=("s1",), body: bytes = BODY, signature=None):
+    ts = _ts(moment)
+    return signing.verify(
+        secrets=secrets,
+        timestamp=ts,
+        signature=signing.sign(secret, ts, body) if signature is None else signature,
+        body=BODY,
+        now=NOW,
+    )
+
+
+def test_a_signature_is_base64_hmac_sha256_of_timestamp_then_body():
+    import base64
+    import hashlib
+    import hmac
+
+    expected = base64.b64encode(hmac.new(b"k", b"2026-03-01T12:00:00Z" + BODY, hashlib.sha256).digest()).decode()
+    assert signing.sign("k", "2026-03-01T12:00:00Z", BODY) == expected
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [
+        (dt.timedelta(0), True),
+        (dt.timedelta(minutes=5), True),  # exactly five minutes either way is inside the window
+        (-dt.timedelta(minutes=5), True),
+        (dt.timedelta(minutes=5, seconds=1), False),
+        (-dt.timedelta(minutes=5, seconds=1), False),
+    ],
+)
+def test_the_replay_window_is_five_minutes_inclusive(offset, accepted):
+    assert _verify(moment=NOW + offset) is accepted
+
+
+def test_a_fresh_timestamp_with_a_wrong_signature_is_refused():
+    assert _verify("not-the-secret") is False
+    assert _verify(signature="bm9wZQ==") is False
+
+
+def test_any_configured_secret_is_accepted_and_none_configured_refuses():
+    assert _verify("s2", secrets=("s1", "s2")) is True
+    assert _verify("s1", secrets=("s1", "s2")) is True
+    assert _verify("s1", secrets=()) is False
+
+
+def test_a_signature_with_surrounding_whitespace_is_accepted():
+    ts = _ts(NOW)
+    good = signing.sign("s1", ts, BODY)
+    assert signing.verify(secrets=["s1"], timestamp=ts, signature=f" {good}\n", body=BODY, now=NOW)
+
+
+@pytest.mark.parametrize("missing", ["timestamp", "signature"])
+def test_a_missing_header_is_refused(missing):
+    ts = _ts(NOW)
+    kwargs = {"timestamp": ts, "signature": signing.sign("s1", ts, BODY)}
+    kwargs[missing] = ""
+    assert signing.verify(secrets=["s1"], body=BODY, now=NOW, **kwargs) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("2026-03-01T12:00:00Z", NOW),
+        (" 2026-03-01T12:00:00+00:00 ", NOW),
+        ("2026-03-01T20:00:00+08:00", NOW),
+        ("2026-03-01T12:00:00", None),  # no zone: ambiguous, refused
+        ("yesterday", None),
+    ],
+)
+def test_timestamps_must_be_iso_with_a_zone(text, parsed):
+    assert signing.parse_timestamp(text) == parsed
