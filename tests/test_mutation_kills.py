@@ -149,3 +149,55 @@ def test_a_missing_header_is_refused(missing):
 )
 def test_timestamps_must_be_iso_with_a_zone(text, parsed):
     assert signing.parse_timestamp(text) == parsed
+
+
+def test_an_abn_whose_second_digit_is_zero_is_valid_and_a_leading_zero_never_is():
+    # 50 001 000 016: digits 5,0,0,0,1,0,0,0,0,1,6 (first minus 1 -> 4), weighted
+    # 4x10 + 1x7 + 1x17 + 6x19 = 40 + 7 + 17 + 114 = 178 = 2 x 89.
+    assert abn_is_valid("50001000016")
+    # 05 001 000 041: -1x10 + 5x1 + 1x7 + 4x17 + 1x19 = -10 + 5 + 7 + 68 + 19 = 89: the sum
+    # works, but an ABN never starts with 0.
+    assert not abn_is_valid("05001000041")
+
+
+# --- Ownership: the words the forms show, and relationship rules by record --------------
+
+
+def test_ownership_labels_name_the_owning_team_as_a_sentence():
+    from customers import ownership
+    from customers.models import Account, Opportunity
+
+    assert ownership.owner_label(Account, "xero_contact_id") == "owned by Finance"
+    assert ownership.sentence("owned by Finance") == "Owned by Finance."
+    assert ownership.sentence("Owned by Finance.") == "Owned by Finance."
+    assert ownership.owner_label(Opportunity, "amount") == "owned by Sales management or its sales rep"
+    assert ownership.owner_label(Account, "legal_name") == "owned by Customer Relations"
+
+
+@pytest.mark.django_db
+def test_a_field_that_is_no_customer_fact_is_refused_as_ownership_not_a_crash(personas):
+    from customers import ownership
+    from customers.errors import OwnershipError
+    from customers.models import Account
+
+    with pytest.raises(OwnershipError, match="not an editable customer fact"):
+        ownership.rule_for(Account, "code")
+
+
+@pytest.mark.django_db
+def test_an_earlier_user_cannot_edit_a_later_reps_opportunity(personas):
+    """The record-owner rule is identity, not an ordering of ids: the sales rep (created
+    first) may not edit a deal of a rep created after them."""
+    from customers import services
+    from customers.errors import OwnershipError
+    from tests.factories import AccountFactory, OpportunityFactory, UserFactory
+
+    later = UserFactory(username="later_rep", roles=["sales_rep"])
+    assert later.pk > personas["sales_rep"].pk
+    deal = OpportunityFactory(account=AccountFactory(owner=later), owner=later, name="Later's deal")
+    with pytest.raises(OwnershipError):
+        services.update_opportunity(
+            opportunity=deal, changes={"name": "Mine now"}, actor=personas["sales_rep"], reason="take"
+        )
+    deal.refresh_from_db()
+    assert deal.name == "Later's deal"

@@ -40,7 +40,8 @@ class Target:
 TARGETS: dict[str, Target] = {
     "ownership": Target(
         "customers/ownership.py",
-        "tests/test_ownership_oracle.py -k 'service or override or adds or cannot_set'",
+        "tests/test_ownership_oracle.py tests/test_mutation_kills.py "
+        "-k 'service or override or adds or cannot_set or ownership or opportunity'",
     ),
     "validators": Target(
         "customers/validators.py",
