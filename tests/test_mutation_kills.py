@@ -201,3 +201,58 @@ def test_an_earlier_user_cannot_edit_a_later_reps_opportunity(personas):
         )
     deal.refresh_from_db()
     assert deal.name == "Later's deal"
+
+
+@pytest.mark.django_db
+def test_an_earlier_user_cannot_edit_the_contacts_of_a_later_reps_account(personas):
+    from customers import services
+    from customers.errors import OwnershipError
+    from tests.factories import AccountFactory, ContactFactory, UserFactory
+
+    later = UserFactory(username="later_rep", roles=["sales_rep"])
+    contact = ContactFactory(account=AccountFactory(owner=later), title="CFO")
+    with pytest.raises(OwnershipError):
+        services.update_contact(
+            contact=contact,
+            changes={"title": "CEO"},
+            expected_version=contact.version,
+            actor=personas["sales_rep"],
+            reason="not mine",
+        )
+    contact.refresh_from_db()
+    assert contact.title == "CFO"
+
+
+def test_ownership_labels_name_the_relationship_owners():
+    from customers import ownership
+    from customers.models import Account, Contact
+
+    assert ownership.owner_label(Contact, "phone") == "owned by Customer Relations or the account's sales rep"
+    assert ownership.owner_label(Account, "owner") == "owned by Sales management"
+
+
+@pytest.mark.django_db
+def test_bulk_writes_need_a_stewards_reason_too(personas):
+    """`require_write` (imports) lets a steward with a reason through, and no one else."""
+    from customers import ownership
+    from customers.errors import OwnershipError
+    from tests.factories import AccountFactory
+
+    account = AccountFactory()
+    assert ownership.require_write(personas["data_steward"], account, ["legal_name"], "import run 7") is None
+    with pytest.raises(OwnershipError, match="needs a reason"):
+        ownership.require_write(personas["data_steward"], account, ["legal_name"], "  ")
+    with pytest.raises(OwnershipError):
+        ownership.require_write(personas["finance"], account, ["legal_name"], "import run 7")
+    assert ownership.require_write(personas["finance"], account, ["xero_contact_id"], "") is None
+
+
+def test_an_ownership_rule_is_a_frozen_value():
+    import dataclasses
+
+    from customers import ownership
+
+    rule = ownership.OWNERSHIP["account"]["legal_name"]
+    assert hash(rule) == hash(ownership.OWNERSHIP["account"]["phone"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rule.roles = frozenset()

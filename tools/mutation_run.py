@@ -129,10 +129,13 @@ def score(session: Path) -> dict:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
-    counts = {"mutants": 0, "killed": 0, "survived": 0, "other": 0}
+    counts = {"mutants": 0, "killed": 0, "survived": 0, "other": 0, "skipped": 0}
     survivors = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                counts["skipped"] += 1  # an excluded operator or a line outside the range
+                continue
             counts["mutants"] += 1
             if result.worker_outcome != WorkerOutcome.NORMAL:
                 counts["other"] += 1
