@@ -49,9 +49,15 @@ TARGETS: dict[str, Target] = {
     ),
     "signing": Target(
         "support_bridge/signing.py",
-        "tests/test_support_webhook.py tests/test_mutation_kills.py -k 'signature or secret or timestamp or signed'",
+        "tests/test_support_webhook.py tests/test_mutation_kills.py "
+        "-k 'signature or secret or timestamp or signed or replay'",
     ),
-    "risk": Target("support_bridge/risk.py", "tests/test_support_risk.py tests/test_money_and_risk_by_hand.py -k risk"),
+    # The factors: band_for() and assess(), the arithmetic on the gathered facts.
+    "risk": Target(
+        "support_bridge/risk.py",
+        "tests/test_money_and_risk_by_hand.py tests/test_support_risk.py -k 'risk or score or band or reason'",
+        lines="87-94,211-252",
+    ),
     # The merge and undo service: the part of customers/services.py from _raw() to the end.
     "merge": Target("customers/services.py", "tests/test_duplicates.py -k 'merge or undo'", lines="425-800"),
     "xero": Target(
@@ -116,7 +122,7 @@ def config(target: Target, tree: Path, python: str) -> str:
         lines += [
             "",
             "[cosmic-ray.filters.line-filter]",
-            f"lines = {{ {json.dumps(target.module)} = [{json.dumps(target.lines)}] }}",
+            f"lines = {{ {json.dumps(target.module)} = {json.dumps(target.lines.split(','))} }}",
         ]
     return "\n".join(lines) + "\n"
 
