@@ -217,3 +217,79 @@ def test_risk_score_of_a_quiet_happy_client_is_zero(personas):
 
     score = RiskScore.objects.get(account=client)
     assert (score.score, score.band, score.reasons) == (0, RiskBand.LOW, [])
+
+
+# --- Churn-risk arithmetic at its edges (pure: assess() on facts written here) -------------
+
+WEIGHTS = {
+    "ticket_volume": 30.0,
+    "satisfaction_level": 20.0,
+    "satisfaction_trend": 20.0,
+    "open_high_priority": 15.0,
+    "renewal_soon": 10.0,
+    "billing_discrepancy": 10.0,
+    "no_recent_contact": 10.0,
+}
+TODAY = dt.date(2026, 3, 1)
+
+
+def _assess(median: float = 1.0, *, recent=None, previous=None, **facts):
+    from support_bridge import risk
+
+    facts.setdefault("recent_contact", True)
+    fact = risk.Facts(account_id=1, segment="mid", owner_id=None, **facts)
+    if recent is not None:
+        fact.recent_rating_sum, fact.recent_ratings = recent * 2, 2
+    if previous is not None:
+        fact.previous_rating_sum, fact.previous_ratings = previous * 2, 2
+    return risk.assess(fact, peer_median=median, today=TODAY, weight=WEIGHTS)
+
+
+@pytest.mark.parametrize(("score", "band"), [(60, "high"), (59, "medium"), (30, "medium"), (29, "low"), (0, "low")])
+def test_risk_bands_start_at_60_and_30(score, band):
+    from support_bridge import risk
+
+    assert risk.band_for(score) == band
+
+
+@pytest.mark.parametrize(
+    ("facts", "score", "reasons"),
+    [
+        # 3 tickets against a median of 1: ratio 3, share (3 - 1) / 3 = 0.667, x 30 = 20.
+        ({"recent_tickets": 3}, 20, ["3 tickets in 180 days; peer median 1"]),
+        # 10 tickets: ratio 10, share capped at 1: 30.
+        ({"recent_tickets": 10}, 30, ["10 tickets in 180 days; peer median 1"]),
+        # 2 tickets is never "many", whatever the median.
+        ({"recent_tickets": 2}, 0, []),
+        # A fall of 0.5 (6.0 -> 5.5) is no trend; the level 5.5: (7 - 5.5) / 3 x 20 = 10.
+        ({"recent": 5.5, "previous": 6.0}, 10, ["average satisfaction 5.5/10 over 180 days"]),
+        # A fall of exactly 1 (7.0 -> 6.0) is a trend: 1/3 x 20 = 6.667; level 1/3 x 20 = 6.667.
+        ({"recent": 6.0, "previous": 7.0}, 13, ["satisfaction fell from 7.0 to 6.0"]),
+        # 8.5 -> 7.0: a fall of 1.5 ending below 7.5: 0.5 x 20 = 10; 7.0 is no low level.
+        ({"recent": 7.0, "previous": 8.5}, 10, ["satisfaction fell from 8.5 to 7.0"]),
+        # 9.0 -> 7.5 and 9.5 -> 8.0: falls that end satisfied are noise.
+        ({"recent": 7.5, "previous": 9.0}, 0, []),
+        ({"recent": 8.0, "previous": 9.5}, 0, []),
+        # 10 -> 4: trend share capped at 1 (20), level (7 - 4) / 3 = 1 (20).
+        ({"recent": 4.0, "previous": 10.0}, 40, ["satisfaction fell from 10.0 to 4.0"]),
+        # One open high-priority ticket: share 1/2 x 15 = 7.5, rounded to even: 8.
+        ({"open_high": 1}, 8, ["1 open high-priority ticket"]),
+    ],
+)
+def test_risk_factor_edges_by_hand(facts, score, reasons):
+    assessment = _assess(**facts)
+    assert (assessment.score, assessment.reasons) == (score, reasons)
+
+
+def test_risk_score_is_capped_at_100():
+    # 30 + 20 + 20 + 15 + 10 + 10 + 10 = 115 -> 100.
+    assessment = _assess(
+        recent_tickets=20,
+        recent=2.0,
+        previous=9.0,
+        open_high=3,
+        renewal_date=TODAY + dt.timedelta(days=30),
+        billing_discrepancy=True,
+        recent_contact=False,
+    )
+    assert (assessment.score, assessment.band) == (100, "high")
