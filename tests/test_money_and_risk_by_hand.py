@@ -272,6 +272,8 @@ def test_risk_bands_start_at_60_and_30(score, band):
         ({"recent": 8.0, "previous": 9.5}, 0, []),
         # 10 -> 4: trend share capped at 1 (20), level (7 - 4) / 3 = 1 (20).
         ({"recent": 4.0, "previous": 10.0}, 40, ["satisfaction fell from 10.0 to 4.0"]),
+        # Just below "satisfied": (7 - 6.9) / 3 x 20 = 0.667 points, still a reason.
+        ({"recent": 6.9}, 1, ["average satisfaction 6.9/10 over 180 days"]),
         # One open high-priority ticket: share 1/2 x 15 = 7.5, rounded to even: 8.
         ({"open_high": 1}, 8, ["1 open high-priority ticket"]),
     ],
