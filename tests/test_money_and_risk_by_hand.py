@@ -259,6 +259,8 @@ def test_risk_bands_start_at_60_and_30(score, band):
         ({"recent_tickets": 3}, 20, ["3 tickets in 180 days; peer median 1"]),
         # 10 tickets: ratio 10, share capped at 1: 30.
         ({"recent_tickets": 10}, 30, ["10 tickets in 180 days; peer median 1"]),
+        # Exactly twice the median (4 against 2): share (2 - 1) / 3 x 30 = 10.
+        ({"recent_tickets": 4}, 10, ["4 tickets in 180 days; peer median 2"]),
         # 2 tickets is never "many", whatever the median.
         ({"recent_tickets": 2}, 0, []),
         # A fall of 0.5 (6.0 -> 5.5) is no trend; the level 5.5: (7 - 5.5) / 3 x 20 = 10.
@@ -274,13 +276,23 @@ def test_risk_bands_start_at_60_and_30(score, band):
         ({"recent": 4.0, "previous": 10.0}, 40, ["satisfaction fell from 10.0 to 4.0"]),
         # Just below "satisfied": (7 - 6.9) / 3 x 20 = 0.667 points, still a reason.
         ({"recent": 6.9}, 1, ["average satisfaction 6.9/10 over 180 days"]),
+        # Rated 0 and 0: the level share is capped at 1: 20.
+        ({"recent": 0.0}, 20, ["average satisfaction 0.0/10 over 180 days"]),
+        # Four open high-priority tickets: share capped at 1: 15.
+        ({"open_high": 4}, 15, ["4 open high-priority tickets"]),
         # One open high-priority ticket: share 1/2 x 15 = 7.5, rounded to even: 8.
         ({"open_high": 1}, 8, ["1 open high-priority ticket"]),
     ],
 )
 def test_risk_factor_edges_by_hand(facts, score, reasons):
-    assessment = _assess(**facts)
+    median = 2.0 if facts.get("recent_tickets") == 4 else 1.0
+    assessment = _assess(median, **facts)
     assert (assessment.score, assessment.reasons) == (score, reasons)
+
+
+def test_risk_three_tickets_against_a_median_of_two_are_not_many():
+    # Ratio 1.5 is under twice the peers: no points.
+    assert _assess(2.0, recent_tickets=3).score == 0
 
 
 def test_risk_score_is_capped_at_100():
