@@ -42,7 +42,10 @@ class ChurnAlertAdmin(ReadOnlyStewardAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyStewardAdmin):
+class WebhookEventAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
+    """Events keep no history of their own (their status is the record): the admin's plain
+    history page, since SimpleHistoryAdmin's would fail on a model without `history`."""
+
     list_display = ["received_at", "event_type", "ticket_external_id", "status", "resolution", "account"]
     list_filter = ["status", "resolution"]
     search_fields = ["event_id", "ticket_external_id", "organization_id"]

@@ -64,14 +64,20 @@ def test_concurrent_stale_saves_yield_one_conflict_and_no_lost_update(personas):
         assert (contact.phone, contact.title) == ("08 9000 0000", "Director")
 
 
-def test_many_concurrent_saves_each_land_once_or_conflict(personas):
+def test_many_concurrent_saves_of_the_same_version_have_exactly_one_winner(personas):
+    """Eight people load the same version, then all press Save at once (a barrier): one
+    save lands, seven are conflicts, and the record moved on by exactly one version."""
     contact = ContactFactory(title="v0")
-    results: list[str] = []
+    seen = contact.version
+    results: dict[int, str] = {}
     lock = threading.Lock()
+    barrier = threading.Barrier(8)
 
     def save(i: int):
         try:
             current = Contact.objects.get(pk=contact.pk)
+            assert current.version == seen
+            barrier.wait(timeout=20)
             services.update_contact(
                 contact=current,
                 changes={"title": f"v{i}"},
@@ -85,17 +91,17 @@ def test_many_concurrent_saves_each_land_once_or_conflict(personas):
         finally:
             connection.close()
         with lock:
-            results.append(outcome)
+            results[i] = outcome
 
     threads = [threading.Thread(target=save, args=(i,)) for i in range(1, 9)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=60)
 
+    assert sorted(results.values()) == ["conflict"] * 7 + ["saved"]
+    winner = next(i for i, outcome in results.items() if outcome == "saved")
     contact.refresh_from_db()
-    saved = results.count("saved")
-    assert len(results) == 8 and saved >= 1
-    # Every successful save bumped the version once and left one history row.
-    assert contact.version == 1 + saved
-    assert contact.history.count() == 1 + saved
+    assert (contact.title, contact.version) == (f"v{winner}", seen + 1)
+    assert contact.history.count() == 2
+    assert contact.history.latest().history_change_reason == f"edit {winner}"

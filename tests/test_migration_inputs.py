@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from customers.demo import ensure_demo_users
 from customers.errors import OwnershipError
-from customers.models import Account, AccountAlias, Opportunity, Subscription
+from customers.models import Account, Opportunity, Subscription
 from migration.choices import FileStatus, RunStatus, Store
 from migration.importers.base import Importer, RunContext
 from migration.legacy_estate import write_estate
@@ -74,7 +74,15 @@ def test_the_shared_legacy_sample_resolves_acme_variants_and_keeps_hidden_rows(t
     acme = Account.objects.filter(normalised_name="acme")
     assert acme.count() == 1, list(acme.values_list("legal_name", flat=True))
     assert acme.get().abn == "99612345678"
-    assert {"ACME"} <= {a.value for a in AccountAlias.objects.filter(account=acme.get())} or acme.get().legal_name
+    assert acme.get().legal_name == "Acme Pty Ltd"
+    # Seven rows: Acme's three spellings are one client, Swan River's row is rejected (below),
+    # so four clients in all.
+    assert sorted(Account.objects.values_list("legal_name", flat=True)) == [
+        "Acme Pty Ltd",
+        "Bluegum Logistics Pty. Limited",
+        "Harbourside Legal Ltd",
+        "OLD - Kookaburra Cafe (closed)",
+    ]
     assert Account.objects.filter(legal_name__icontains="Kookaburra").exists()  # row hidden by the filter
     # Swan River Dental's row has a start of "Sept 2022" (no day): the row is rejected
     # with its reason, and its checksum-failing ABN is reported too.
@@ -105,7 +113,14 @@ def test_the_xero_sample_counts_invoices_and_credit_notes_but_not_voided_or_draf
     run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
     xero = run.files.get(store=Store.XERO)
     assert xero.status == FileStatus.IMPORTED
-    assert xero.counts["skipped"] >= 2  # INV-0103 voided, INV-0104 draft
+    # Skipped: INV-0103's two Voided lines, INV-0104's two Draft lines and INV-0105's two
+    # Awaiting Approval lines. Rejected: the onsite hours and CN-0007's credit, which name
+    # no product. Read: Acme's three product lines.
+    assert xero.counts == {"read": 3, "rejected": 2, "skipped": 6, "unmatched subscriptions": 3}
+    # The master lists no products, so each Acme product Xero bills is held with its amount.
+    held = {c.other_value.split(" invoiced")[0] for c in ImportConflict.objects.filter(field="subscription")}
+    assert held == {"825.00", "450.00", "2400.00"}
+    assert "Service credit" in xero.rejected_csv and "Onsite support" in xero.rejected_csv
 
 
 def test_the_outlook_sample_in_cp1252_is_read(tmp_path, steward):
