@@ -9,13 +9,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from customers.choices import OpportunityStage
-from customers.demo import DEMO_URL
 from customers.models import Account, Opportunity, Product
 from onboarding import services
 from onboarding.choices import FailureReason, OrderStatus
@@ -190,6 +190,7 @@ def _summary(rep) -> list[str]:
             linked = services.issue_status_link(order=linked, actor=rep)
     if linked is not None:
         lines.append(
-            f"Customer status link for {linked.order_id} (no login): {DEMO_URL}{services.status_link_path(linked)}"
+            f"Customer status link for {linked.order_id} (no login): "
+            f"{django_settings.SITE_URL}{services.status_link_path(linked)}"
         )
     return lines

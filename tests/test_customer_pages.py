@@ -382,7 +382,9 @@ def _populate(n: int, personas) -> Account:
     return accounts[-1]
 
 
-def _queries_for(client, django_assert_max_num_queries, url, budget=15):
+def _queries_for(client, django_assert_max_num_queries, url, budget=19):
+    # 15 for the page itself, plus one fixed query for each box other apps add to the
+    # customer 360 (billing discrepancies, onboarding orders and won deals, renewal cases).
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -44,7 +44,6 @@ from tests.factories_support import TicketFactory
 pytestmark = pytest.mark.django_db
 
 SAMPLES = Path(__file__).parent / "samples"
-CADENCE = pytest.mark.xfail(strict=True, reason="issue 18: cadence annualisation")
 
 MASTER = [
     # Client ID, Client Name, ABN, Product, Seats, Start Date, Renewal Date, Annual Value
@@ -89,12 +88,10 @@ def value(code: str, product: str) -> Decimal:
     return Subscription.objects.get(account__code=code, product__name=product).annual_value
 
 
-@CADENCE
 def test_xero_money_acme_datavault_is_the_monthly_line_times_twelve(imported):
     assert value("CC001", "DataVault") == Decimal("9900.00")
 
 
-@CADENCE
 def test_xero_money_acme_managed_services_retainer_is_the_monthly_line_times_twelve(imported):
     assert value("CC001", "Managed Services") == Decimal("5400.00")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
-from customers.demo import DEMO_URL, ensure_demo_users
+from customers.demo import ensure_demo_users
 from onboarding.choices import OrderStatus
 from onboarding.models import ExceptionCase, Order
 from tests.factories import AccountFactory
@@ -25,8 +26,8 @@ def test_the_demo_has_an_order_in_every_state_and_prints_a_working_status_link(c
     assert Order.objects.filter(status=OrderStatus.ACTIVE, auto_provisioned=True).exists()
     assert ExceptionCase.objects.open().count() == 1
     link = next(line for line in out.getvalue().splitlines() if "status link" in line).split(": ", 1)[1]
-    assert link.startswith(f"{DEMO_URL}/status/")
-    page = client.get(link.removeprefix(DEMO_URL))
+    assert link.startswith(f"{settings.SITE_URL}/status/")
+    page = client.get(link.removeprefix(settings.SITE_URL))
     assert page.status_code == 200 and "Setting up your services" in page.content.decode()
 
     count = Order.objects.count()

@@ -78,9 +78,10 @@ ORACLE: dict[str, dict[str, set[str] | frozenset[str]]] = {
         # tenancy / provisioning details: provisioning
         "tenancy_ref": {PROV},
     },
-    # opportunities: their sales rep; sales_manager
+    # opportunities: their sales rep; sales_manager (why a deal was lost is part of the deal)
     "opportunity": dict.fromkeys(
-        ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source"], frozenset({SM, SR})
+        ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source", "lost_reason", "lost_note"],
+        frozenset({SM, SR}),
     ),
 }
 
@@ -150,6 +151,8 @@ def new_value(model: str, field: str, world: dict):
         ("opportunity", "expected_close"): dt.date(2027, 3, 31),
         ("opportunity", "owner"): users[OTHER_REP],
         ("opportunity", "source"): "referral",
+        ("opportunity", "lost_reason"): "timing",
+        ("opportunity", "lost_note"): "Budget moved to next year",
     }
     return values[(model, field)]
 

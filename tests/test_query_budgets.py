@@ -33,6 +33,9 @@ from tests.factories_support import ChurnAlertFactory, TicketFactory
 pytestmark = pytest.mark.django_db
 
 BUDGET = 15
+# The customer 360 also carries the boxes of billing (discrepancies), onboarding (orders,
+# won deals to start) and renewals (cases): one fixed query each on top of the page's own.
+PAGE_BUDGETS = {"customer 360": 19}
 SMALL, BIG = 1, 25
 
 
@@ -117,7 +120,7 @@ def test_detail_pages_run_the_same_queries_for_1_and_25_related_rows(client_for,
     at_small = count_queries(client, url_for(small))
     at_big = count_queries(client, url_for(big))
     assert at_small == at_big, f"{page}: {at_small} queries with 1 {kind}, {at_big} with 25"
-    assert at_big <= BUDGET
+    assert at_big <= PAGE_BUDGETS.get(page, BUDGET)
 
 
 def test_the_growing_record_really_grows(personas):
