@@ -89,6 +89,7 @@ def _create(
     foreign = [f for f in values if not ownership.owns(actor, instance, f)]
     if foreign:
         ownership.check_write(actor, instance, foreign, reason)
+    ownership.check_assignment(actor, instance, values)
     instance.full_clean(exclude=list(exclude))
     _save_with_history(instance, actor=actor, reason=reason or DEFAULT_CREATE_REASON)
     return instance
@@ -127,6 +128,7 @@ def _update(
             model._default_manager.filter(pk=instance.pk).update(version=expected_version)
         return current
     ownership.check_write(actor, current, changed, reason)
+    ownership.check_assignment(actor, current, changed)
     if not (reason or "").strip():
         raise OwnershipError("Say why you are making this change.", fields=[])
     for name, value in changed.items():
