@@ -11,7 +11,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from cloudcore_crm.lib.admin import NoHistoryRevertMixin, StewardReadOnlyMixin
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import ownership, services
-from customers.services import changes_since
 from customers.errors import ConflictError, OwnershipError
 from customers.models import (
     Account,
@@ -26,6 +25,7 @@ from customers.models import (
     Product,
     Subscription,
 )
+from customers.services import changes_since
 
 
 class StewardChangeForm(forms.ModelForm):

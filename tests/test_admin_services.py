@@ -93,7 +93,7 @@ def test_steward_cannot_move_a_ticket_or_clear_an_acknowledgement_through_the_hi
 def _change_form_data(response) -> dict:
     form = response.context["adminform"].form
     data = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         data[name] = "" if value is None else value
     return data
