@@ -153,6 +153,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process killed mid-job (OOM, a deploy) puts its job back on the queue instead of
+# losing it; every task is idempotent (claims by conditional update, one job lock).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A job taken by a worker that died is handed to another after this long; it must exceed
+# the longest job (a full legacy import, ~10 minutes at full size) or it would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 30 * 60)}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 
 # --- Email ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

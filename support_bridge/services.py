@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import MissingColumnsError
+from cloudcore_crm.lib.locks import job_lock
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
 from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
@@ -37,6 +38,7 @@ from support_bridge.payloads import TicketData, parse_event
 WEBHOOK_REASON = "Helpdesk webhook"
 RISK_REASON = "Churn-risk recomputed"
 ALERT_REASON = "Churn risk rose to high"
+RISK_LOCK = "support_bridge.risk"  # held by every risk computation, nightly or one account
 CONCERN_ROLES = (SUPPORT_AGENT, CUSTOMER_RELATIONS, DATA_STEWARD)
 HELPDESK_SOURCES = (TicketSource.ZENDESK, TicketSource.FRESHDESK)
 PRIORITY_ORDER = (TicketPriority.LOW, TicketPriority.MEDIUM, TicketPriority.HIGH, TicketPriority.URGENT)
@@ -565,6 +567,9 @@ def recompute_risk(
     now = now or timezone.now()
     facts = risk.gather(account_ids=account_ids, now=now)
     with transaction.atomic():
+        # The nightly run and a ticket's rescore take one lock: each reads the stored
+        # scores after the other committed, so one rise raises one alert.
+        job_lock(RISK_LOCK)
         if account_ids is None:
             medians = risk.peer_medians(facts.values())
             for segment, peer in medians.items():
@@ -628,6 +633,14 @@ def recompute_risk(
 def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> list[ChurnAlert]:
     """One alert per rise to high, written together (with a history row each, by the
     system); then each on its client's timeline, and each owner emailed after commit."""
+    # At most one open risk alert per account (also a database constraint): a rise while
+    # the last one is still unacknowledged is already in front of its owner.
+    already_open = set(
+        ChurnAlert.objects.filter(
+            kind=AlertKind.RISK, acknowledged_at__isnull=True, account_id__in=[a.account_id for a in rises]
+        ).values_list("account_id", flat=True)
+    )
+    rises[:] = [a for a in rises if a.account_id not in already_open]
     if not rises:
         return []
     accounts = Account.objects.in_bulk([a.account_id for a in rises])
