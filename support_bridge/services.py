@@ -126,6 +126,10 @@ def _merge(
             changed.add("priority")
         return (existing if changed else None), changed
     if existing is not None and not _is_newer(data, existing):
+        # A rating is a fact of its own, not a snapshot: a late `.rated` still applies it.
+        if data.rating_event and data.satisfaction is not None and existing.satisfaction != data.satisfaction:
+            existing.satisfaction = data.satisfaction
+            return existing, {"satisfaction"}
         return None, set()
     values = {
         "source": data.source,
@@ -196,7 +200,9 @@ class Delivery:
 
 
 def _apply_event(inbox: WebhookEvent, data: TicketData, account: Account, resolution: str) -> None:
-    # Lock the ticket's rows so two deliveries for one ticket apply one after the other.
+    # Lock the ticket (even one not mirrored yet: a lock on its id, then its rows) so two
+    # deliveries for one ticket apply one after the other instead of both inserting it.
+    job_lock(f"ticket:{data.source}:{data.external_id}")
     candidates = list(
         Ticket.objects.select_for_update().filter(
             external_id=data.external_id, source__in=[data.source, TicketSource.TRIAGE_SHEET]
