@@ -199,6 +199,10 @@ DEMO_PASSWORD = "cloudcore-demo"
 CUSTOMER_LIST_PAGE_SIZE = env_int("CUSTOMER_LIST_PAGE_SIZE", 50)
 # Uploaded legacy files wait here between a dry run and its confirmation.
 IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", str(BASE_DIR / "var" / "imports"))
+# A run still "running" this long after it started (SQLite: no worker lock) was killed.
+IMPORT_RUN_STALE_MINUTES = env_int("IMPORT_RUN_STALE_MINUTES", 120)
+# Uploaded import files are deleted this many days after their run (the report stays).
+IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", 30)
 # CSV exports after the first file, together at least this big, are parsed by a second
 # process while the run decides the files before them (migration/prefetch.py); 0 turns it off.
 MIGRATION_PARSE_APART_BYTES = env_int("MIGRATION_PARSE_APART_BYTES", 8 * 1024 * 1024)
@@ -227,6 +231,11 @@ CELERY_BEAT_SCHEDULE = {
     "support-bridge-nightly-risk": {
         "task": "support_bridge.tasks.recompute_risk_nightly",
         "schedule": crontab(hour=2, minute=15),  # CELERY_TIMEZONE, after the day's tickets
+        "options": {"expires": 60 * 60 * 6},
+    },
+    "migration-nightly-sweep": {
+        "task": "migration.tasks.sweep_imports",
+        "schedule": crontab(hour=3, minute=0),  # abandoned runs, temporary folders, expired uploads
         "options": {"expires": 60 * 60 * 6},
     },
     "customers-nightly-duplicate-scan": {

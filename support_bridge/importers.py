@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cloudcore_crm.lib.headers import HeaderMap, MissingColumnsError, decode_csv_bytes
+from migration.readers import MAX_CELL_CHARS, MAX_DATA_ROWS, FileRefused, check_workbook
 
 FRESHDESK = "freshdesk"
 ZENDESK = "zendesk"
@@ -123,13 +124,45 @@ def detect_kind(name: str, headers: list[object] | None = None) -> str:
     return max(scores, key=lambda kind: (scores[kind], kind == FRESHDESK))
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(decode_csv_bytes(data), newline="")))
+def _csv_rows(data: bytes, name: str) -> list[list[str]]:
+    """Every row, refused past the row limit or at an overlong cell or a broken line."""
+    rows = []
+    if data.count(b"\n") > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+        # Counted before any row is kept: quoted fields may span lines, so lines only bound rows.
+        counter = csv.reader(io.StringIO(decode_csv_bytes(data), newline=""))
+        try:
+            if sum(1 for values in counter if any(values)) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+                raise FileRefused(f"{name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+        except csv.Error as error:
+            raise FileRefused(f"{name} line {counter.line_num}: {error}") from None
+    reader = csv.reader(io.StringIO(decode_csv_bytes(data), newline=""))
+    try:
+        for values in reader:
+            rows.append(values)
+            if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+                raise FileRefused(f"{name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+            if values and max(map(len, values)) > MAX_CELL_CHARS:
+                raise FileRefused(f"{name} line {reader.line_num} holds a cell over {MAX_CELL_CHARS:,} characters.")
+    except csv.Error as error:
+        raise FileRefused(f"{name} line {reader.line_num}: {error}") from None
+    return rows
 
 
-def _xlsx_rows(data: bytes) -> list[list[object]]:
+def _xlsx_rows(data: bytes, name: str) -> list[list[object]]:
+    """The triage sheet's rows; the workbook is checked (damage, extent, rows) before
+    openpyxl reads it, and anything openpyxl cannot read refuses the file."""
+    try:
+        return _read_xlsx(data, name)
+    except FileRefused:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+        raise FileRefused(f"{name} could not be read as a workbook ({error.__class__.__name__}).") from None
+
+
+def _read_xlsx(data: bytes, name: str) -> list[list[object]]:
     from openpyxl import load_workbook
 
+    check_workbook(io.BytesIO(data), name)
     # read_only streams rows; data_only gives cached values of formulas.
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
@@ -152,7 +185,7 @@ def _header_index(rows: list[list[object]], header_map: HeaderMap) -> int:
 def read(data: bytes, *, name: str, kind: str | None = None) -> ParsedFile:
     """Rows of a ticket file by canonical field; raises MissingColumnsError."""
     is_excel = Path(name).suffix.lower() in (".xlsx", ".xlsm")
-    table = _xlsx_rows(data) if is_excel else _csv_rows(data)
+    table = _xlsx_rows(data, name) if is_excel else _csv_rows(data, name)
     if not table:
         raise MissingColumnsError(["a header row"])
     kind = kind or detect_kind(name, table[0])

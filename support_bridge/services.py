@@ -301,15 +301,18 @@ class ImportResult:
     missing_columns: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     rejected: list[tuple[importers.RawRow, str]] = field(default_factory=list)
+    refused: str = ""  # the whole file was refused (damaged, too big): why
 
     @property
     def ok(self) -> bool:
-        return not self.missing_columns and not self.rejected
+        return not self.missing_columns and not self.rejected and not self.refused
 
     def rejected_csv(self) -> bytes:
         return importers.rejected_csv(self.headers, self.rejected)
 
     def summary(self) -> str:
+        if self.refused:
+            return f"{self.name}: nothing imported; {self.refused}"
         if self.missing_columns:
             return f"{self.name}: nothing imported; missing column(s) {', '.join(self.missing_columns)}."
         if self.rejected:
@@ -408,6 +411,9 @@ def import_tickets(
         parsed = importers.read(data, name=name, kind=kind)
     except MissingColumnsError as error:
         result.missing_columns = error.missing
+        return result
+    except importers.FileRefused as refused:
+        result.refused = str(refused)
         return result
     result.kind, result.headers, result.rows = parsed.kind, parsed.headers, len(parsed.rows)
     source = importers.SOURCE_OF_KIND[parsed.kind]

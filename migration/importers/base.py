@@ -15,6 +15,7 @@ from typing import ClassVar, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import Fit, HeaderMap
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
+from customers.errors import DomainError
 from customers.matching import normalise_name
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictStatus, FileStatus, Store
@@ -34,6 +36,15 @@ REVIEW_FLOOR = 70  # below this an incoming name is not like any account
 MARGIN = 5  # a runner-up this close to the best makes the match ambiguous
 FLUSH_AT = 5000  # pending writes; bounds memory on a very large file
 _UNSEEN = object()
+
+
+def _validation_reason(problem: Exception) -> str:
+    """A model validation error as one line for the rejected-rows file."""
+    if isinstance(problem, ValidationError) and hasattr(problem, "error_dict"):
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in problem.message_dict.items())
+    if isinstance(problem, ValidationError):
+        return " ".join(problem.messages)
+    return str(problem)
 
 
 class RowRejected(ValueError):
@@ -399,6 +410,9 @@ class Importer(ABC):
                     action = self.import_row(row, value)
                 except (RowRejected, CellError) as problem:
                     self.report.rejected.append((row.number, row.values, str(problem)))
+                    action = "rejected"
+                except (ValidationError, DomainError) as problem:  # the model's own checks
+                    self.report.rejected.append((row.number, row.values, _validation_reason(problem)))
                     action = "rejected"
                 except HeldForReview as held:
                     self.hold(row, held)
