@@ -122,3 +122,11 @@ def test_a_row_failing_validation_becomes_a_rejected_row(outcomes, name):
     _files, finished = outcomes
     (file,) = finished[name]["legacy"]["files"]
     assert (file["status"], file["counts"].get("rejected")) == ("previewed", 1)
+
+
+def test_the_duplicate_index_caps_the_name_length_it_indexes():
+    from customers.dedupe import MAX_INDEXED_KEY, _name_block_keys
+
+    keys = _name_block_keys("x" * 100_000)
+    assert len(keys) <= MAX_INDEXED_KEY + 2
+    assert max(map(len, keys)) <= MAX_INDEXED_KEY * 2 + 3
