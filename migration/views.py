@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cloudcore_crm.lib.text import safe_filename
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers.errors import OwnershipError
 from customers.models import Account
@@ -75,7 +76,8 @@ def importfile_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     _steward_only(request)
     imported = get_object_or_404(ImportFile, pk=pk)
     response = HttpResponse(imported.rejected_csv, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{imported.name}.rejected.csv"'
+    name = safe_filename(f"{imported.name}.rejected.csv", default="rejected.csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cloudcore_crm.lib import spreadsheets
 from cloudcore_crm.lib.headers import HeaderMap, MissingColumnsError, decode_csv_bytes
 from migration.readers import MAX_CELL_CHARS, MAX_DATA_ROWS, FileRefused, check_workbook
 
@@ -210,7 +211,7 @@ def read(data: bytes, *, name: str, kind: str | None = None) -> ParsedFile:
 def rejected_csv(parsed_headers: list[str], rejected: list[tuple[RawRow, str]]) -> bytes:
     """The rejected rows with their original columns plus a Reason, as a UTF-8 CSV."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheets.csv_writer(out, lineterminator="\r\n")  # formula-safe cells
     headers = [h for h in parsed_headers if h]
     writer.writerow(["Row", *headers, "Reason"])
     for row, reason in rejected:

@@ -3,7 +3,6 @@ per-file report, provenance and conflict recording."""
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 from abc import ABC, abstractmethod
@@ -19,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from cloudcore_crm.lib import bulkload
+from cloudcore_crm.lib import bulkload, spreadsheets
 from cloudcore_crm.lib.headers import Fit, HeaderMap
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
@@ -292,20 +291,17 @@ class FileReport:
         if not self.rejected:
             return ""
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = spreadsheets.csv_writer(buffer)  # every cell, headers and reasons too, formula-safe
         writer.writerow(["row", *[clean_text(h) for h in self.headers], "reason"])
         for number, values, reason in self.rejected:
-            writer.writerow([number, *[_safe_cell(v) for v in values], reason])
+            writer.writerow([number, *[_cell_text(v) for v in values], reason])
         return buffer.getvalue()
 
 
-def _safe_cell(value: object) -> str:
+def _cell_text(value: object) -> str:
     if value is FORMULA_WITHOUT_VALUE:
         return "(formula without a saved value)"
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return "" if value is None else str(value)
 
 
 # What the first stage made of a row (`parsed_rows`): its kind, and the value for
