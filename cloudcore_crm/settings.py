@@ -23,11 +23,18 @@ PRODUCTION = ENVIRONMENT == "production"
 # DEBUG is off unless asked for (`make run` asks for it).
 DEBUG = env_bool("DJANGO_DEBUG", False) and not PRODUCTION
 
+DEV_SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production.")
-    SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
+    SECRET_KEY = DEV_SECRET_KEY
+if PRODUCTION and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY == DEV_SECRET_KEY or "insecure" in SECRET_KEY
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is short, default or guessable: use at least 50 random characters in production."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -44,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "csp",
     "cloudcore_crm",
     "customers",
     "migration",
@@ -52,12 +60,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cloudcore_crm.lib.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "cloudcore_crm.lib.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -71,12 +82,29 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures are counted per username and address together (LOGIN_FAILURE_LIMIT), and per
+# address across usernames (LOGIN_ADDRESS_FAILURE_LIMIT, against password spraying); each
+# further lockout of the same pair doubles the wait (cloudcore_crm/lib/security.py).
+LOGIN_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+LOGIN_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = "cloudcore_crm.lib.security.failure_limit"
+AXES_COOLOFF_TIME = "cloudcore_crm.lib.security.cooloff"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure and lockout, for the stewards' login audit
+# The client's address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT says how many proxies (each
+# appending the address it saw to X-Forwarded-For) stand in front, and (when set) the request
+# came from one of TRUSTED_PROXY_IPS. Not trusted by default; a client's own header never is.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS")
+AXES_CLIENT_IP_CALLABLE = "cloudcore_crm.lib.security.client_address"
+# Sessions end after this long idle, and this long after logging in whatever happens.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("SESSION_ABSOLUTE_TIMEOUT_HOURS", 8)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
 
 ROOT_URLCONF = "cloudcore_crm.urls"
 WSGI_APPLICATION = "cloudcore_crm.wsgi.application"
@@ -116,6 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+LOGIN_URL_PATH = "/accounts/login/"  # where a timed-out session is sent
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -181,6 +210,26 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files
+# (htmx is vendored; no inline script), no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# Pages for a logged-in user are not kept by browsers or proxies (production only, so the
+# development server's back button stays quick).
+NO_STORE_FOR_USERS = env_bool("NO_STORE_FOR_USERS", PRODUCTION)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cloudcore_crm import views as project_views
 from customers import views as customer_views
 
 admin.site.site_header = "CloudCore CRM — data stewardship"
@@ -11,6 +12,8 @@ urlpatterns = [
     path("", customer_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logins/", project_views.login_audit, name="login_audit"),
+    path("accounts/logins/unlock/", project_views.login_unlock, name="login_unlock"),
     path("customers/", include("customers.urls")),
     path("search/", customer_views.search, name="search"),
     path("migration/", include("migration.urls")),

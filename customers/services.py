@@ -24,6 +24,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from cloudcore_crm.lib import bulkload
+from cloudcore_crm.lib.text import single_line
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import dedupe, ownership
 from customers.choices import ActivityKind, AliasKind, DuplicateStatus
@@ -61,8 +62,11 @@ def _normalise_values(model: type[models.Model], values: dict[str, Any]) -> dict
     if "abn" in values:
         values["abn"] = clean_abn(values["abn"])
     for name, value in list(values.items()):
-        if isinstance(value, str) and not model._meta.get_field(name).is_relation:
-            values[name] = value.strip()
+        model_field = model._meta.get_field(name)
+        if isinstance(value, str) and not model_field.is_relation:
+            # A single-line field never keeps CR, LF or another control character (they
+            # break email headers, CSVs and file names later); free text keeps its lines.
+            values[name] = (value if isinstance(model_field, models.TextField) else single_line(value)).strip()
     return values
 
 
