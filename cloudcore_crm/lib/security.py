@@ -96,6 +96,14 @@ SESSION_SEEN_AT = "cloudcore_seen_at"
 TOUCH_EVERY = 60  # seconds between writes of "last seen" (not one session write per request)
 
 
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """On login (a `user_logged_in` receiver): when the session began and was last used."""
+    if request is not None and hasattr(request, "session"):
+        now = time.time()
+        request.session[SESSION_LOGIN_AT] = now
+        request.session[SESSION_SEEN_AT] = now
+
+
 class SessionTimeoutMiddleware:
     """Logs a user out after SESSION_IDLE_TIMEOUT_MINUTES without a request, and
     SESSION_ABSOLUTE_TIMEOUT_HOURS after logging in, whatever happens."""
@@ -106,7 +114,9 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated:
             now = time.time()
-            login_at = request.session.setdefault(SESSION_LOGIN_AT, now)
+            login_at = request.session.get(SESSION_LOGIN_AT)
+            if login_at is None:  # a session from before the clock existed: start it now
+                login_at = request.session[SESSION_LOGIN_AT] = now
             seen_at = request.session.get(SESSION_SEEN_AT, now)
             idle = now - seen_at > settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
             expired = now - login_at > settings.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
@@ -114,7 +124,7 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 return redirect(f"{settings.LOGIN_URL_PATH}?next={request.get_full_path()}")
             if now - seen_at >= TOUCH_EVERY or SESSION_SEEN_AT not in request.session:
-                request.session[SESSION_SEEN_AT] = now
+                request.session[SESSION_SEEN_AT] = now  # at most one session write a minute
         return self.get_response(request)
 
 
