@@ -382,6 +382,8 @@ def _cell(value: object) -> object:
     date a datetime (what the parsers and the tests were written against)."""
     if value == "":
         return None
+    if type(value) is str and "\x00" in value:  # `_x0000_` in the XML: no column stores NUL
+        return value.replace("\x00", "") or None
     if type(value) is float and value.is_integer():
         return int(value)
     if type(value) is dt.date:
@@ -481,8 +483,11 @@ def _csv_rows(path: Path, handle: io.TextIOBase, reader) -> Iterator[SourceRow]:
                 ) from exc
             except csv.Error as exc:
                 raise FileRefused(f"{path.name} line {reader.line_num}: {exc}") from exc
-            if not "".join(values).strip():  # an empty line (one C call, not a generator per row)
+            joined = "".join(values)
+            if not joined.strip():  # an empty line (one C call, not a generator per row)
                 continue
+            if "\x00" in joined:  # NUL: no database column stores it (PostgreSQL refuses the row)
+                values = [value.replace("\x00", "") for value in values]
             count += 1
             if count > MAX_DATA_ROWS:
                 raise FileRefused(f"{path.name} has more than {MAX_DATA_ROWS:,} rows; split the file.")

@@ -139,6 +139,8 @@ def _csv_rows(data: bytes, name: str) -> list[list[str]]:
     reader = csv.reader(io.StringIO(decode_csv_bytes(data), newline=""))
     try:
         for values in reader:
+            if "\x00" in "".join(values):  # NUL: no database column stores it
+                values = [value.replace("\x00", "") for value in values]
             rows.append(values)
             if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
                 raise FileRefused(f"{name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
@@ -171,7 +173,10 @@ def _read_xlsx(data: bytes, name: str) -> list[list[object]]:
             (ws for ws in workbook.worksheets if ws.sheet_state == "visible" and ws.title.lower().startswith("triage")),
             None,
         ) or next(ws for ws in workbook.worksheets if ws.sheet_state == "visible")
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return [
+            [value.replace("\x00", "") if isinstance(value, str) else value for value in row]  # no NUL stored
+            for row in sheet.iter_rows(values_only=True)
+        ]
     finally:
         workbook.close()
 
