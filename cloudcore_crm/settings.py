@@ -23,11 +23,18 @@ PRODUCTION = ENVIRONMENT == "production"
 # DEBUG is off unless asked for (`make run` asks for it).
 DEBUG = env_bool("DJANGO_DEBUG", False) and not PRODUCTION
 
+DEV_SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production.")
-    SECRET_KEY = "dev-only-insecure-key-never-used-in-production-0123456789abcdef"
+    SECRET_KEY = DEV_SECRET_KEY
+if PRODUCTION and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY == DEV_SECRET_KEY or "insecure" in SECRET_KEY
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is short, default or guessable: use at least 50 random characters in production."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -44,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "csp",
     "cloudcore_crm",
     "customers",
     "migration",
@@ -57,12 +65,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cloudcore_crm.lib.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "cloudcore_crm.lib.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -76,12 +87,29 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures are counted per username and address together (LOGIN_FAILURE_LIMIT), and per
+# address across usernames (LOGIN_ADDRESS_FAILURE_LIMIT, against password spraying); each
+# further lockout of the same pair doubles the wait (cloudcore_crm/lib/security.py).
+LOGIN_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+LOGIN_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = "cloudcore_crm.lib.security.failure_limit"
+AXES_COOLOFF_TIME = "cloudcore_crm.lib.security.cooloff"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure and lockout, for the stewards' login audit
+# The client's address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT says how many proxies (each
+# appending the address it saw to X-Forwarded-For) stand in front, and (when set) the request
+# came from one of TRUSTED_PROXY_IPS. Not trusted by default; a client's own header never is.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_IPS = env_list("TRUSTED_PROXY_IPS")
+AXES_CLIENT_IP_CALLABLE = "cloudcore_crm.lib.security.client_address"
+# Sessions end after this long idle, and this long after logging in whatever happens.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("SESSION_ABSOLUTE_TIMEOUT_HOURS", 8)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
 
 ROOT_URLCONF = "cloudcore_crm.urls"
 WSGI_APPLICATION = "cloudcore_crm.wsgi.application"
@@ -121,6 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+LOGIN_URL_PATH = "/accounts/login/"  # where a timed-out session is sent
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -158,6 +187,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process killed mid-job (OOM, a deploy) puts its job back on the queue instead of
+# losing it; every task is idempotent (claims by conditional update, one job lock).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A job taken by a worker that died is handed to another after this long; it must exceed
+# the longest job (a full legacy import, ~10 minutes at full size) or it would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 30 * 60)}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 
 # --- Email ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -179,6 +215,26 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files
+# (htmx is vendored; no inline script), no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# Pages for a logged-in user are not kept by browsers or proxies (production only, so the
+# development server's back button stays quick).
+NO_STORE_FOR_USERS = env_bool("NO_STORE_FOR_USERS", PRODUCTION)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -197,6 +253,10 @@ DEMO_PASSWORD = "cloudcore-demo"
 CUSTOMER_LIST_PAGE_SIZE = env_int("CUSTOMER_LIST_PAGE_SIZE", 50)
 # Uploaded legacy files wait here between a dry run and its confirmation.
 IMPORT_UPLOAD_DIR = env_str("IMPORT_UPLOAD_DIR", str(BASE_DIR / "var" / "imports"))
+# A run still "running" this long after it started (SQLite: no worker lock) was killed.
+IMPORT_RUN_STALE_MINUTES = env_int("IMPORT_RUN_STALE_MINUTES", 120)
+# Uploaded import files are deleted this many days after their run (the report stays).
+IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", 30)
 # CSV exports after the first file, together at least this big, are parsed by a second
 # process while the run decides the files before them (migration/prefetch.py); 0 turns it off.
 MIGRATION_PARSE_APART_BYTES = env_int("MIGRATION_PARSE_APART_BYTES", 8 * 1024 * 1024)
@@ -231,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
     "support-bridge-nightly-risk": {
         "task": "support_bridge.tasks.recompute_risk_nightly",
         "schedule": crontab(hour=2, minute=15),  # CELERY_TIMEZONE, after the day's tickets
+        "options": {"expires": 60 * 60 * 6},
+    },
+    "migration-nightly-sweep": {
+        "task": "migration.tasks.sweep_imports",
+        "schedule": crontab(hour=3, minute=0),  # abandoned runs, temporary folders, expired uploads
         "options": {"expires": 60 * 60 * 6},
     },
     "customers-nightly-duplicate-scan": {

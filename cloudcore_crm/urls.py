@@ -13,6 +13,8 @@ urlpatterns = [
     path("", customer_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logins/", core_views.login_audit, name="login_audit"),
+    path("accounts/logins/unlock/", core_views.login_unlock, name="login_unlock"),
     path("customers/", include("customers.urls")),
     path("search/", customer_views.search, name="search"),
     path("search/suggest/", customer_views.search_suggest, name="search_suggest"),

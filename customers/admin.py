@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from cloudcore_crm.lib.admin import StewardReadOnlyMixin
+from cloudcore_crm.lib.admin import NoHistoryRevertMixin, StewardReadOnlyMixin
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import ownership, services
 from customers.errors import ConflictError, OwnershipError
@@ -25,13 +25,38 @@ from customers.models import (
     Product,
     Subscription,
 )
+from customers.services import changes_since
 
 
 class StewardChangeForm(forms.ModelForm):
     change_reason = forms.CharField(max_length=300, help_text="Why are you changing this record? Shown in History.")
+    # The version the steward loaded: a save is checked against it, so a change someone
+    # made meanwhile is shown as a conflict instead of silently reverted.
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if hasattr(self.instance, "version") and self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+            self.fields["seen_version"].required = True
+        else:
+            del self.fields["seen_version"]
+
+    def clean(self):
+        cleaned = super().clean()
+        seen = cleaned.get("seen_version")
+        if seen is None or "seen_version" not in self.fields:
+            return cleaned
+        model = type(self.instance)
+        current = model._default_manager.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if current is not None and current != seen:
+            fresh = model._default_manager.get(pk=self.instance.pk)
+            self.conflict = ConflictError(current_version=current, changes=changes_since(fresh, seen))
+            raise ValidationError(str(self.conflict))
+        return cleaned
 
 
-class StewardAdmin(SimpleHistoryAdmin):
+class StewardAdmin(NoHistoryRevertMixin, SimpleHistoryAdmin):
     """Visible to data stewards only. No add or delete: records are created on the
     customer pages and removed by merges, so nothing disappears without a trace."""
 
@@ -52,21 +77,18 @@ class StewardAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Reverting from the admin would bypass ownership and concurrency checks.
-        raise PermissionDenied("Reverting is not available; edit the record with a reason instead.")
-
     def get_fields(self, request, obj=None):
-        return [*ownership.owned_fields(self.model), "change_reason"]
+        extra = ["seen_version"] if hasattr(self.model, "version") and obj is not None else []
+        return [*ownership.owned_fields(self.model), "change_reason", *extra]
 
     def save_model(self, request, obj, form, change):
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "change_reason"}
-        stored_version = type(obj)._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
+        local = {"change_reason", "seen_version"}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name not in local}
         try:
             services.steward_update(
                 instance=obj,
                 changes=changes,
-                expected_version=stored_version if hasattr(obj, "version") else None,
+                expected_version=form.cleaned_data.get("seen_version") if hasattr(obj, "version") else None,
                 actor=request.user,
                 reason=form.cleaned_data["change_reason"],
             )

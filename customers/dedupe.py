@@ -279,10 +279,15 @@ def score_pair(a: MatchRecord, b: MatchRecord) -> tuple[int, tuple[str, ...]] | 
 # --- Blocking -------------------------------------------------------------------------
 
 
+# A name key longer than any client's name is cut here before its deletion variants are
+# made: n variants of n characters each, so a 100,000-character name would index 10^10 bytes.
+MAX_INDEXED_KEY = 120
+
+
 def _deletions(key: str) -> Iterator[str]:
     """The key with each character removed in turn: two keys one edit (or one swap of
     neighbouring letters) apart always share one of these."""
-    compact = key.replace(" ", "")
+    compact = key.replace(" ", "")[:MAX_INDEXED_KEY]
     yield compact
     if len(compact) >= MIN_TYPO_KEY:
         for i in range(len(compact)):
@@ -305,7 +310,7 @@ def _block_keys(record: MatchRecord) -> set[str]:
 def _name_block_keys(key: str) -> tuple[str, ...]:
     return (
         *("nm:" + variant for variant in _deletions(key)),
-        "ws:" + " ".join(sorted(key.split())),
+        "ws:" + " ".join(sorted(key[: MAX_INDEXED_KEY * 2].split())),
     )  # word order ignored
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from cloudcore_crm.roles import (
     CUSTOMER_RELATIONS,
     DATA_STEWARD,
+    EXECUTIVE,
     FINANCE,
     PROVISIONING,
     ROLE_LABELS,
@@ -52,7 +53,8 @@ def _rule(*roles: str, account_rep: bool = False, record_owner: bool = False) ->
 RELATIONS = _rule(CUSTOMER_RELATIONS)
 CONTACTS = _rule(CUSTOMER_RELATIONS, account_rep=True)
 OPPORTUNITIES = _rule(SALES_MANAGER, record_owner=True)
-TIMELINE = _rule(*ROLE_NAMES)  # anyone who talks to the customer may log it
+# Anyone who talks to the customer may log it; the executive reads everything, writes nothing.
+TIMELINE = _rule(*(role for role in ROLE_NAMES if role != EXECUTIVE))
 
 OWNERSHIP: dict[str, dict[str, Rule]] = {
     "account": {
@@ -92,6 +94,11 @@ OWNERSHIP: dict[str, dict[str, Rule]] = {
     ),
     "activity": dict.fromkeys(["kind", "contact", "occurred_at", "summary", "detail"], TIMELINE),
 }
+
+# Fields naming a person that a record owner may set only to themselves: a rep opens a
+# deal for themselves but cannot hand it to another rep (a sales manager or steward assigns).
+SELF_ASSIGN_ONLY: dict[str, frozenset[str]] = {"opportunity": frozenset({"owner"})}
+ASSIGNERS = frozenset({SALES_MANAGER})
 
 # Who may add a new record of each kind (relationship rules read the parent account).
 CREATION: dict[str, Rule] = {
@@ -189,6 +196,22 @@ def require_write(user, instance: models.Model, fields: Iterable[str], reason: s
     if (reason or "").strip() and can_override(user):
         return
     check_write(user, instance, fields, reason)
+
+
+def check_assignment(user, instance: models.Model, values: dict) -> None:
+    """Refuse a record owner setting a self-assign-only field (an opportunity's owner) to
+    someone else: only an assigner (a sales manager) or a steward override hands it over."""
+    for field in SELF_ASSIGN_ONLY.get(_key(instance), ()):
+        if field not in values or roles_of(user) & ASSIGNERS or can_override(user):
+            continue
+        value = values[field]
+        new_owner_id = getattr(value, "pk", value)
+        if new_owner_id is not None and new_owner_id != user.pk:
+            raise OwnershipError(
+                f"Only {ROLE_LABELS[SALES_MANAGER]} or a data steward assigns a {instance._meta.verbose_name} "
+                "to someone else.",
+                fields=[field],
+            )
 
 
 def can_create(user, model: type[models.Model], *, account=None) -> bool:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from cloudcore_crm.lib import bulkload
+from cloudcore_crm.lib.text import single_line
 from cloudcore_crm.roles import DATA_STEWARD, has_role
 from customers import dedupe, ownership
 from customers.choices import ActivityKind, AliasKind, DuplicateStatus, LostReason, OpportunityStage
@@ -69,8 +70,11 @@ def _normalise_values(model: type[models.Model], values: dict[str, Any]) -> dict
     if "abn" in values:
         values["abn"] = clean_abn(values["abn"])
     for name, value in list(values.items()):
-        if isinstance(value, str) and not model._meta.get_field(name).is_relation:
-            values[name] = value.strip()
+        model_field = model._meta.get_field(name)
+        if isinstance(value, str) and not model_field.is_relation:
+            # A single-line field never keeps CR, LF or another control character (they
+            # break email headers, CSVs and file names later); free text keeps its lines.
+            values[name] = (value if isinstance(model_field, models.TextField) else single_line(value)).strip()
     return values
 
 
@@ -97,6 +101,7 @@ def _create(
     foreign = [f for f in values if not ownership.owns(actor, instance, f)]
     if foreign:
         ownership.check_write(actor, instance, foreign, reason)
+    ownership.check_assignment(actor, instance, values)
     instance.full_clean(exclude=list(exclude))
     _save_with_history(instance, actor=actor, reason=reason or DEFAULT_CREATE_REASON)
     return instance
@@ -135,6 +140,7 @@ def _update(
             model._default_manager.filter(pk=instance.pk).update(version=expected_version)
         return current
     ownership.check_write(actor, current, changed, reason)
+    ownership.check_assignment(actor, current, changed)
     if not (reason or "").strip():
         raise OwnershipError("Say why you are making this change.", fields=[])
     for name, value in changed.items():

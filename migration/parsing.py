@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from openpyxl.utils.datetime import from_excel
 
+from cloudcore_crm.lib.text import single_line
 from customers.choices import AustralianState
 
 
@@ -55,7 +56,10 @@ def clean_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())  # str.split() splits on the whitespace \s matches
+    text = " ".join(str(value).split())  # str.split() splits on the whitespace \s matches
+    if not text.isprintable():  # a control character (NUL, ESC...) left after the split
+        text = str(single_line(text))
+    return text
 
 
 def is_blank(value: object) -> bool:
@@ -123,8 +127,17 @@ def parse_money(value: object) -> Decimal | None:
     if isinstance(value, bool):
         raise CellError(f"{value!r} is not an amount")
     if isinstance(value, int | float | Decimal):
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return _cents(Decimal(str(value)), value)
     return _money_from_text(str(value))
+
+
+MAX_AMOUNT = Decimal(10) ** 12  # beyond any contract; also where quantizing would overflow
+
+
+def _cents(amount: Decimal, shown: object) -> Decimal:
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise CellError(f"{clean_text(shown)!r} is not a plausible amount")
+    return amount.quantize(Decimal("0.01"))
 
 
 @lru_cache(maxsize=_REMEMBERED)
@@ -145,9 +158,7 @@ def _money_from_text(value: str) -> Decimal | None:
         amount = Decimal(text) * multiplier
     except InvalidOperation as exc:
         raise CellError(f"{clean_text(value)!r} is not an amount") from exc
-    if not amount.is_finite():
-        raise CellError(f"{clean_text(value)!r} is not an amount")
-    return (-amount if negative else amount).quantize(Decimal("0.01"))
+    return _cents(-amount if negative else amount, value)
 
 
 def parse_int(value: object) -> int | None:

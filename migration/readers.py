@@ -12,8 +12,10 @@ import csv
 import datetime as dt
 import io
 import itertools
+import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,13 @@ MAX_ZIP_ENTRIES = 2_000
 MAX_COMPRESSION_RATIO = 200
 MAX_DATA_ROWS = 200_000
 HEADER_SEARCH_ROWS = 15
+# calamine loads a sheet as one rectangle of cells (about 32 bytes each) from A1 to its
+# farthest cell, so one far-away cell in a 5 KB file would allocate gigabytes: a sheet's
+# declared and actual extent are checked against this before calamine sees it.
+MAX_SHEET_CELLS = 8_000_000
+MAX_COLUMNS = 16_384  # Excel's own limit (XFD)
+# Excel's own limit on a cell's text; a longer value is a hostile file, not a client.
+MAX_CELL_CHARS = 32_767
 
 
 class FileRefused(ValueError):
@@ -69,10 +78,11 @@ def sniff_kind(path: Path) -> str:
     return "csv"
 
 
-def check_zip(path: Path) -> None:
+def check_zip(path: Path | io.BytesIO, name: str = "") -> None:
     """Refuse a workbook whose archive would expand beyond reason (a zip bomb)."""
+    path = _Named(path, name)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path.source) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES:
                 raise FileRefused(f"{path.name} has {len(entries):,} parts; that is not a normal workbook.")
@@ -85,8 +95,20 @@ def check_zip(path: Path) -> None:
                     raise FileRefused(f"{path.name} is compressed suspiciously well (a zip bomb?); refused.")
             if "xl/workbook.xml" not in archive.namelist():
                 raise FileRefused(f"{path.name} is a zip archive but not an Excel workbook.")
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise FileRefused(f"{path.name} is damaged or truncated; it cannot be opened as .xlsx.") from exc
+
+
+@dataclass
+class _Named:
+    """A workbook given as a path or as bytes in memory, with the name to refuse it by."""
+
+    source: Path | io.BytesIO
+    given: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.given or Path(str(getattr(self.source, "name", self.source))).name
 
 
 def _trimmed(values: tuple | list) -> list[object]:
@@ -107,10 +129,17 @@ def _locate_header(
     return best
 
 
-_FORMULA_TAG = re.compile(rb"<f[\s>/]")
+# Tags may carry a namespace prefix (`<x:f>`): a formula hidden that way still counts.
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-_SAVED_VALUE = re.compile(rb"<v>\s*[^<\s][^<]*</v>")
-_ROW_TAG = re.compile(rb"<row[\s>/]")
+_SAVED_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>\s*[^<\s][^<]*</(?:[A-Za-z_][\w.-]*:)?v>")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+_ROW_NUMBER = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr="(\d+)"')
+_WIDE_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr="([A-Z]{2,})(\d+)"')
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([^"]*)"')
+_CELL_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?c>")
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s")
+_A1 = re.compile(r"^\$?([A-Z]{1,4})\$?(\d{1,9})$")
 _MAX_CELL_BYTES = 1 << 20
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
@@ -125,47 +154,138 @@ class SheetScan:
     formulas_without_values: dict[int, list[int]]
 
 
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+_DECLARED_COUNT = re.compile(rb'\b(?:count|uniqueCount)="(\d+)"')
+
+
+def _check_declared_counts(archive: zipfile.ZipFile, name: str) -> None:
+    """calamine reserves room for the shared strings (and styles) a workbook declares, so
+    a count of two billion in a 1 KB part would allocate tens of gigabytes."""
+    for part in archive.namelist():
+        if part.lower().rsplit("/", 1)[-1] not in ("sharedstrings.xml", "styles.xml"):
+            continue
+        with archive.open(part) as stream:
+            head = stream.read(4096)
+        if any(int(count) > MAX_SHEET_CELLS for count in _DECLARED_COUNT.findall(head)):
+            raise FileRefused(f"{name} declares more strings or styles than a workbook can hold; refused.")
+
+
+def sheet_parts(archive: zipfile.ZipFile, name: str = "") -> dict[str, str]:
     """Sheet name -> the worksheet's part inside the archive, from the workbook and its
     relationships (the part names need not follow the sheet order)."""
+    name = name or Path(archive.filename or "").name
     try:
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ElementTree.ParseError) as exc:
-        raise FileRefused(f"{Path(archive.filename or '').name} has no readable sheet list.") from exc
+        raise FileRefused(f"{name} has no readable sheet list.") from exc
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    names = set(archive.namelist())
     parts = {}
     for sheet in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
         target = targets.get(sheet.get(_RELATIONSHIPS), "")
-        parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        part = _part_name(target)
+        if part is None or part not in names:
+            raise FileRefused(
+                f"{name}: sheet {sheet.get('name')} points outside the workbook "
+                f"({target[:80]!r}); save it again from Excel."
+            )
+        parts[sheet.get("name")] = part
     return parts
 
 
-def scan_sheet(archive: zipfile.ZipFile, part: str) -> SheetScan:
-    """One pass over the sheet's XML in chunks, without parsing it."""
+def _part_name(target: str) -> str | None:
+    """A relationship target as a part name inside the archive (relative to `xl/`, or
+    absolute from the package root); None when it leaves the package or names nothing."""
+    target = target.replace("\\", "/").strip()
+    if not target or "://" in target:
+        return None
+    joined = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    part = posixpath.normpath(joined)
+    if part.startswith("../") or part in (".", "..") or part.startswith("/"):
+        return None
+    return part
+
+
+def _dimension_extent(ref: bytes) -> tuple[int, int] | None:
+    """(rows, columns) a `<dimension ref="A1:K200">` declares; None when unreadable."""
+    corners = ref.decode("ascii", "replace").upper().split(":")
+    found = [_A1.match(c.strip()) for c in corners]
+    if not found or any(m is None for m in found):
+        return None
+    rows = max(int(m[2]) for m in found)
+    columns = max(column_index_from_string(m[1]) if len(m[1]) <= 3 else MAX_COLUMNS + 1 for m in found)
+    return rows, columns
+
+
+def _check_extent(name: str, rows: int, columns: int, *, declared: bool = False) -> None:
+    what = "declares" if declared else "reaches"
+    if columns > MAX_COLUMNS or rows * max(columns, 1) > MAX_SHEET_CELLS:
+        raise FileRefused(
+            f"Sheet {name} {what} {rows:,} rows x {columns:,} columns; that is beyond what an import reads "
+            f"({MAX_SHEET_CELLS:,} cells). Delete the far-away cells or split the file."
+        )
+    if rows > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+        raise FileRefused(f"Sheet {name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+
+
+def _last_cell_end(data: bytes) -> int:
+    """Where the last whole cell in `data` ends (0 when none does)."""
+    end = data.rfind(b"c>")
+    while end >= 0:
+        match = _CELL_END.search(data, max(0, end - 64), end + 2)
+        if match is not None and match.end() == end + 2:
+            return match.end()
+        end = data.rfind(b"c>", 0, end)
+    return 0
+
+
+def scan_sheet(archive: zipfile.ZipFile, part: str, name: str = "") -> SheetScan:
+    """One pass over the sheet's XML in chunks, without parsing it. Refuses a sheet whose
+    declared or actual extent (rows x columns) is beyond what calamine may allocate."""
     cells: set[tuple[int, int]] = set()
-    rows = 0
+    rows = max_row = max_column = 0
     carry = b""
+    first = True
+    name = name or part
     with archive.open(part) as stream:
         while True:
             chunk = stream.read(1 << 20)
             data = carry + chunk
+            if first:
+                first = False
+                declared = _DIMENSION.search(data[:4096])
+                extent = _dimension_extent(declared[1]) if declared else None
+                if extent is not None:
+                    _check_extent(name, *extent, declared=True)
             # Only whole cells are scanned; the rest waits for the next chunk.
-            cut = data.rfind(b"</c>") + 4 if chunk else len(data)
-            if cut < 4:
+            cut = _last_cell_end(data) if chunk else len(data)
+            if cut == 0:
                 if len(data) > _MAX_CELL_BYTES:
-                    raise FileRefused("A worksheet holds a cell too large to read.")
+                    raise FileRefused(f"Sheet {name} holds a cell too large to read.")
                 carry = data
                 continue
             block, carry = data[:cut], data[cut:]
             rows += len(_ROW_TAG.findall(block))
+            numbers = _ROW_NUMBER.findall(block)
+            if numbers:
+                max_row = max(max_row, *map(int, numbers))
+            for letters, number in _WIDE_CELL_REF.findall(block):
+                max_row = max(max_row, int(number))
+                column = column_index_from_string(letters.decode()) if len(letters) <= 3 else MAX_COLUMNS + 1
+                max_column = max(max_column, column)
+            _check_extent(name, max(rows, max_row), max(max_column, 26))
             for match in _FORMULA_TAG.finditer(block):
-                start = block.rfind(b"<c ", 0, match.start())
-                end = block.find(b"</c>", match.start())
-                ref = _CELL_REF.search(block, start, block.find(b">", start))
-                if start < 0 or ref is None:
+                # The last cell opening before the formula is its cell.
+                opening = None
+                for found in _CELL_START.finditer(block, max(0, match.start() - 2048), match.start()):
+                    opening = found
+                end = _CELL_END.search(block, match.start())
+                if opening is None:
                     continue
-                if not _SAVED_VALUE.search(block, match.start(), end if end >= 0 else len(block)):
+                ref = _CELL_REF.search(block, opening.start(), block.find(b">", opening.start()))
+                if ref is None:
+                    continue
+                if not _SAVED_VALUE.search(block, match.start(), end.start() if end else len(block)):
                     cells.add((int(ref[2]), column_index_from_string(ref[1].decode()) - 1))
             if not chunk:
                 break
@@ -216,29 +336,42 @@ def xlsx_tables(path: Path, maps: list[HeaderMap], loaded: LoadedSheets | None =
         yield Table(item.name, header_row, headers, _xlsx_rows(item.name, after_header, item.scan), preamble)
 
 
+def check_workbook(source: Path | io.BytesIO, name: str = "") -> dict[str, SheetScan]:
+    """Refuse a workbook that is damaged (bad CRC, truncated, parts outside the package)
+    or too big to load (archive size, sheet extent, rows), before any reader loads it.
+    Returns each sheet's scan by sheet name."""
+    name = name or Path(str(getattr(source, "name", source))).name
+    check_zip(source, name)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            _check_declared_counts(archive, name)
+            parts = sheet_parts(archive, name)
+            return {sheet: scan_sheet(archive, part, sheet) for sheet, part in parts.items()}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError) as exc:
+        if isinstance(exc, FileRefused):
+            raise
+        raise FileRefused(f"{name} is damaged ({exc.__class__.__name__}); save it again from Excel.") from exc
+
+
 def load_sheets(path: Path) -> list[LoadedSheet]:
-    """Every worksheet of the workbook, loaded; refused whole when damaged or too big."""
-    check_zip(path)
+    """Every worksheet of the workbook, loaded; refused whole when damaged or too big.
+    Every sheet is scanned (and refused if too big) before calamine allocates anything."""
+    scans = check_workbook(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own errors and ValueError for damaged parts
         raise FileRefused(f"{path.name} could not be read as a workbook ({exc.__class__.__name__}).") from exc
     sheets = []
     try:
-        with zipfile.ZipFile(path) as archive:
-            parts = sheet_parts(archive)
-            for meta in book.sheets_metadata:
-                name = meta.name
-                if meta.typ != SheetTypeEnum.WorkSheet or name not in parts:
-                    continue  # chart and macro sheets hold no rows
-                scan = scan_sheet(archive, parts[name])
-                if scan.rows > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
-                    raise FileRefused(f"Sheet {name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
-                try:
-                    sheets.append(LoadedSheet(name, book.get_sheet_by_name(name), scan))
-                except Exception as exc:
-                    problem = exc.__class__.__name__
-                    raise FileRefused(f"{path.name}: sheet {name} could not be read ({problem}).") from exc
+        for meta in book.sheets_metadata:
+            name = meta.name
+            if meta.typ != SheetTypeEnum.WorkSheet or name not in scans:
+                continue  # chart and macro sheets hold no rows
+            try:
+                sheets.append(LoadedSheet(name, book.get_sheet_by_name(name), scans[name]))
+            except Exception as exc:
+                problem = exc.__class__.__name__
+                raise FileRefused(f"{path.name}: sheet {name} could not be read ({problem}).") from exc
     finally:
         book.close()  # the loaded sheets keep their cells
     return sheets
@@ -249,6 +382,8 @@ def _cell(value: object) -> object:
     date a datetime (what the parsers and the tests were written against)."""
     if value == "":
         return None
+    if type(value) is str and "\x00" in value:  # `_x0000_` in the XML: no column stores NUL
+        return value.replace("\x00", "") or None
     if type(value) is float and value.is_integer():
         return int(value)
     if type(value) is dt.date:
@@ -285,6 +420,8 @@ def _xlsx_rows(sheet: str, rows: Iterator[tuple[int, list[object]]], scan: Sheet
         count += 1
         if count > MAX_DATA_ROWS:
             raise FileRefused(f"Sheet {sheet} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+        if any(type(v) is str and len(v) > MAX_CELL_CHARS for v in row):
+            raise FileRefused(f"Sheet {sheet} row {number} holds a cell over {MAX_CELL_CHARS:,} characters.")
         yield SourceRow(sheet, number, row)
 
 
@@ -308,7 +445,28 @@ def csv_table(path: Path, maps: list[HeaderMap]) -> Table:
     if not maps or max(m.score(headers) for m in maps) == 0:
         handle.close()
         raise FileRefused(f"{path.name}: its columns ({', '.join(map(str, headers[:6]))}…) match no known export.")
+    _refuse_past_row_limit(path, encoding, handle)
     return Table("", 1, headers, _csv_rows(path, handle, reader))
+
+
+def _refuse_past_row_limit(path: Path, encoding: str, opened: io.TextIOBase) -> None:
+    """Refuse a CSV with too many rows before any row is processed: lines are counted in
+    binary chunks (a fast upper bound on rows), and only a file with more lines than the
+    limit is counted row by row (quoted fields may span lines), stopping past the limit."""
+    lines = 0
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            lines += chunk.count(b"\n")
+    if lines <= MAX_DATA_ROWS + 1:
+        return
+    with open(path, newline="", encoding=encoding, errors="replace") as handle:
+        try:
+            rows = sum(1 for values in itertools.islice(csv.reader(handle), MAX_DATA_ROWS + 2) if any(values))
+        except csv.Error:
+            return  # the row stream reports the broken line with its number
+    if rows > MAX_DATA_ROWS + 1:
+        opened.close()
+        raise FileRefused(f"{path.name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
 
 
 def _csv_rows(path: Path, handle: io.TextIOBase, reader) -> Iterator[SourceRow]:
@@ -325,11 +483,18 @@ def _csv_rows(path: Path, handle: io.TextIOBase, reader) -> Iterator[SourceRow]:
                 ) from exc
             except csv.Error as exc:
                 raise FileRefused(f"{path.name} line {reader.line_num}: {exc}") from exc
-            if not "".join(values).strip():  # an empty line (one C call, not a generator per row)
+            joined = "".join(values)
+            if not joined.strip():  # an empty line (one C call, not a generator per row)
                 continue
+            if "\x00" in joined:  # NUL: no database column stores it (PostgreSQL refuses the row)
+                values = [value.replace("\x00", "") for value in values]
             count += 1
             if count > MAX_DATA_ROWS:
                 raise FileRefused(f"{path.name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+            if max(map(len, values)) > MAX_CELL_CHARS:
+                raise FileRefused(
+                    f"{path.name} line {reader.line_num} holds a cell over {MAX_CELL_CHARS:,} characters."
+                )
             yield SourceRow("", reader.line_num, values)
     finally:
         handle.close()

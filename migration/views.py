@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloudcore_crm.lib import formats
+from cloudcore_crm.lib.text import safe_filename
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, FINANCE, has_role
 from customers.errors import ConflictError, OwnershipError
 from customers.matching import normalise_name
@@ -100,7 +101,8 @@ def importfile_rejected(request: HttpRequest, pk: int) -> HttpResponse:
     _steward_only(request)
     imported = get_object_or_404(ImportFile, pk=pk)
     response = HttpResponse(imported.rejected_csv, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{imported.name}.rejected.csv"'
+    name = safe_filename(f"{imported.name}.rejected.csv", default="rejected.csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -17,6 +17,11 @@ class ReadOnlyStewardAdmin(StewardReadOnlyMixin, SimpleHistoryAdmin):
     pass
 
 
+class ReadOnlyStewardPlainAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
+    """For a model without history (the webhook inbox is its own audit trail): the
+    history-aware admin would answer its history pages with a 500."""
+
+
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyStewardAdmin):
     list_display = ["external_id", "source", "account", "subject", "status", "priority", "opened_at", "satisfaction"]
@@ -42,10 +47,7 @@ class ChurnAlertAdmin(ReadOnlyStewardAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
-    """Events keep no history of their own (their status is the record): the admin's plain
-    history page, since SimpleHistoryAdmin's would fail on a model without `history`."""
-
+class WebhookEventAdmin(ReadOnlyStewardPlainAdmin):
     list_display = ["received_at", "event_type", "ticket_external_id", "status", "resolution", "account"]
     list_filter = ["status", "resolution"]
     search_fields = ["event_id", "ticket_external_id", "organization_id"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from cloudcore_crm.lib.text import single_line
 from customers.models import Account
 from support_bridge import payloads
 from support_bridge.payloads import PayloadError, TicketData
@@ -35,7 +36,7 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel gives ticket ids as floats
-    return str(value).strip()
+    return str(single_line(str(value))).strip()  # one line: no CR, LF or control characters
 
 
 def ticket_from_row(raw: dict[str, object], *, source: str, provenance: str) -> TicketData:

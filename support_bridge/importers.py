@@ -12,7 +12,9 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cloudcore_crm.lib import spreadsheets
 from cloudcore_crm.lib.headers import HeaderMap, MissingColumnsError, decode_csv_bytes
+from migration.readers import MAX_CELL_CHARS, MAX_DATA_ROWS, FileRefused, check_workbook
 
 FRESHDESK = "freshdesk"
 ZENDESK = "zendesk"
@@ -123,13 +125,47 @@ def detect_kind(name: str, headers: list[object] | None = None) -> str:
     return max(scores, key=lambda kind: (scores[kind], kind == FRESHDESK))
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(decode_csv_bytes(data), newline="")))
+def _csv_rows(data: bytes, name: str) -> list[list[str]]:
+    """Every row, refused past the row limit or at an overlong cell or a broken line."""
+    rows = []
+    if data.count(b"\n") > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+        # Counted before any row is kept: quoted fields may span lines, so lines only bound rows.
+        counter = csv.reader(io.StringIO(decode_csv_bytes(data), newline=""))
+        try:
+            if sum(1 for values in counter if any(values)) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+                raise FileRefused(f"{name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+        except csv.Error as error:
+            raise FileRefused(f"{name} line {counter.line_num}: {error}") from None
+    reader = csv.reader(io.StringIO(decode_csv_bytes(data), newline=""))
+    try:
+        for values in reader:
+            if "\x00" in "".join(values):  # NUL: no database column stores it
+                values = [value.replace("\x00", "") for value in values]
+            rows.append(values)
+            if len(rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+                raise FileRefused(f"{name} has more than {MAX_DATA_ROWS:,} rows; split the file.")
+            if values and max(map(len, values)) > MAX_CELL_CHARS:
+                raise FileRefused(f"{name} line {reader.line_num} holds a cell over {MAX_CELL_CHARS:,} characters.")
+    except csv.Error as error:
+        raise FileRefused(f"{name} line {reader.line_num}: {error}") from None
+    return rows
 
 
-def _xlsx_rows(data: bytes) -> list[list[object]]:
+def _xlsx_rows(data: bytes, name: str) -> list[list[object]]:
+    """The triage sheet's rows; the workbook is checked (damage, extent, rows) before
+    openpyxl reads it, and anything openpyxl cannot read refuses the file."""
+    try:
+        return _read_xlsx(data, name)
+    except FileRefused:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+        raise FileRefused(f"{name} could not be read as a workbook ({error.__class__.__name__}).") from None
+
+
+def _read_xlsx(data: bytes, name: str) -> list[list[object]]:
     from openpyxl import load_workbook
 
+    check_workbook(io.BytesIO(data), name)
     # read_only streams rows; data_only gives cached values of formulas.
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
@@ -137,7 +173,10 @@ def _xlsx_rows(data: bytes) -> list[list[object]]:
             (ws for ws in workbook.worksheets if ws.sheet_state == "visible" and ws.title.lower().startswith("triage")),
             None,
         ) or next(ws for ws in workbook.worksheets if ws.sheet_state == "visible")
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        return [
+            [value.replace("\x00", "") if isinstance(value, str) else value for value in row]  # no NUL stored
+            for row in sheet.iter_rows(values_only=True)
+        ]
     finally:
         workbook.close()
 
@@ -152,7 +191,7 @@ def _header_index(rows: list[list[object]], header_map: HeaderMap) -> int:
 def read(data: bytes, *, name: str, kind: str | None = None) -> ParsedFile:
     """Rows of a ticket file by canonical field; raises MissingColumnsError."""
     is_excel = Path(name).suffix.lower() in (".xlsx", ".xlsm")
-    table = _xlsx_rows(data) if is_excel else _csv_rows(data)
+    table = _xlsx_rows(data, name) if is_excel else _csv_rows(data, name)
     if not table:
         raise MissingColumnsError(["a header row"])
     kind = kind or detect_kind(name, table[0])
@@ -177,7 +216,7 @@ def read(data: bytes, *, name: str, kind: str | None = None) -> ParsedFile:
 def rejected_csv(parsed_headers: list[str], rejected: list[tuple[RawRow, str]]) -> bytes:
     """The rejected rows with their original columns plus a Reason, as a UTF-8 CSV."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = spreadsheets.csv_writer(out, lineterminator="\r\n")  # formula-safe cells
     headers = [h for h in parsed_headers if h]
     writer.writerow(["Row", *headers, "Reason"])
     for row, reason in rejected:

@@ -179,6 +179,15 @@ class ChurnAlert(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["owner", "acknowledged_at"])]
+        constraints = [
+            # Two risk computations racing (the nightly run and a ticket's rescore) can
+            # never leave an owner two open alerts for one rise.
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=Q(kind=choices.AlertKind.RISK, acknowledged_at__isnull=True),
+                name="one_open_risk_alert_per_account",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.account_id}"

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from cloudcore_crm.lib.text import email_subject
 from support_bridge.models import ChurnAlert
 
 
@@ -37,7 +38,7 @@ def notify_alert_owners(alert_ids: Iterable[int]) -> int:
 def _message(alert: ChurnAlert) -> EmailMessage:
     context = {"alert": alert, "base_url": settings.SITE_URL}
     return EmailMessage(
-        subject=f"[CloudCore CRM] {alert.get_kind_display()}: {alert.account}",
+        subject=email_subject(f"[CloudCore CRM] {alert.get_kind_display()}: {alert.account}"),
         body=render_to_string("support_bridge/email/alert.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[alert.owner.email],

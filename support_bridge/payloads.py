@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from cloudcore_crm.lib.text import has_control, single_line
 from customers.models import account_code
 from support_bridge.choices import TicketPriority, TicketStatus
 
@@ -78,6 +79,7 @@ class TicketData:
     provenance: str = ""
     tags: list[str] = field(default_factory=list)
     survey_label: str = ""  # a survey label nobody has mapped yet: the ticket has no rating
+    rating_event: bool = False  # a `.rated` event: its score applies even when it arrives late
 
 
 def code_from(text: object) -> str:
@@ -231,8 +233,8 @@ def elapsed_hours(start: dt.datetime, end: dt.datetime | None) -> Decimal | None
 
 def tags_from(value: object) -> list[str]:
     if isinstance(value, list):
-        return [str(tag).strip() for tag in value if str(tag).strip()]
-    return [tag.strip() for tag in str(value or "").replace(";", ",").split(",") if tag.strip()]
+        return [_line(tag, 100) for tag in value if _line(tag, 100)]
+    return [tag.strip() for tag in _line(value, 10_000).replace(";", ",").split(",") if tag.strip()]
 
 
 def code_in_tags(tags: list[str]) -> str:
@@ -251,6 +253,40 @@ class WebhookPayload:
     ticket: TicketData
 
 
+MAX_JSON_DEPTH = 20  # a ticket event nests 3 deep; far deeper is an attack, not a ticket
+ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _depth_within(value: object, limit: int) -> bool:
+    """True when `value` nests no deeper than `limit` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
+
+
+def _identifier(value: object, label: str, *, limit: int = 64) -> str:
+    """An event or ticket id: a string or a whole number, plain characters, bounded."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise PayloadError(f"`{label}` must be a string or a number.")
+    text = str(value).strip()
+    if not text:
+        raise PayloadError(f"`{label}` is missing.")
+    if not ID_RE.match(text[:limit]) or len(text) > limit:
+        raise PayloadError(f"`{label}` must be 1-{limit} letters, digits, dots, dashes, colons or underscores.")
+    return text
+
+
+def _line(value: object, limit: int) -> str:
+    """A single-line text field: control characters (NUL included) become spaces."""
+    return str(single_line(str(value or "")))[:limit]
+
+
 def parse_event(body: bytes) -> WebhookPayload:
     """A Zendesk ticket event (`type` zen:event-type:ticket.*) -> the ticket snapshot.
 
@@ -263,23 +299,34 @@ def parse_event(body: bytes) -> WebhookPayload:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PayloadError(f"The body is not JSON: {error}") from None
+    except RecursionError:
+        raise PayloadError(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.") from None
     if not isinstance(payload, dict):
         raise PayloadError("The body is not a JSON object.")
-    event_id = str(payload.get("id") or "").strip()
-    event_type = str(payload.get("type") or "").strip()
+    if not _depth_within(payload, MAX_JSON_DEPTH):
+        raise PayloadError(f"The JSON nests deeper than {MAX_JSON_DEPTH} levels.")
     detail = payload.get("detail")
-    if not event_id or not isinstance(detail, dict):
+    if payload.get("id") in (None, "") or not isinstance(detail, dict):
         raise PayloadError("A ticket event needs `id` and a `detail` object.")
+    event_id = _identifier(payload.get("id"), "id", limit=100)
+    event_type = payload.get("type")
+    if not isinstance(event_type, str) or has_control(event_type):
+        raise PayloadError("`type` must be a one-line string.")
+    event_type = event_type.strip()
     if not event_type.lower().startswith("zen:event-type:ticket."):
-        raise PayloadError(f"`{event_type}` is not a ticket event.")
-    ticket_id = str(detail.get("id") or "").strip()
-    if not ticket_id:
+        raise PayloadError(f"`{event_type[:100]}` is not a ticket event.")
+    if detail.get("id") in (None, ""):
         raise PayloadError("`detail.id` (the ticket id) is missing.")
+    ticket_id = _identifier(detail.get("id"), "detail.id")
     event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
     satisfaction = satisfaction_from(detail.get("satisfaction_score"))
-    if event_type.lower().endswith(".rated"):
+    rating_event = event_type.lower().endswith(".rated")
+    if rating_event:
         satisfaction = satisfaction_from(event.get("current"))
-    status = status_from(detail.get("status"))
+    raw_status = detail.get("status")
+    if not isinstance(raw_status, str) or raw_status.strip().lower() not in STATUSES:
+        raise PayloadError(f"Unknown ticket status “{_line(raw_status, 40)}”.")
+    status = status_from(raw_status)
     opened = moment_from(detail.get("created_at"), required=True, label="detail.created_at")
     updated = moment_from(detail.get("updated_at"), label="detail.updated_at") or opened
     resolved = updated if status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else None
@@ -290,7 +337,7 @@ def parse_event(body: bytes) -> WebhookPayload:
         ticket=TicketData(
             source="zendesk",
             external_id=ticket_id[:64],
-            subject=str(detail.get("subject") or "(no subject)")[:300],
+            subject=_line(detail.get("subject"), 300) or "(no subject)",
             status=status,
             priority=priority_from(detail.get("priority")),
             opened_at=opened,
@@ -299,10 +346,11 @@ def parse_event(body: bytes) -> WebhookPayload:
             satisfaction=satisfaction,
             customer_code=code_from(detail.get("external_id")) or code_in_tags(tags),
             code_from_tag=not code_from(detail.get("external_id")) and bool(code_in_tags(tags)),
-            organization_id=str(detail.get("organization_id") or "").strip()[:64],
+            organization_id=_line(detail.get("organization_id"), 64),
             updated_at=updated,
             event_at=moment_from(payload.get("time"), label="time") or updated,
             provenance=f"webhook event {event_id}"[:300],
             tags=tags,
+            rating_event=rating_event,
         ),
     )

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import MissingColumnsError
+from cloudcore_crm.lib.locks import job_lock
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_MANAGER, SUPPORT_AGENT, has_role
 from customers import services as customer_services
 from customers.choices import ActivityKind, AliasKind
@@ -37,6 +38,7 @@ from support_bridge.payloads import TicketData, parse_event
 WEBHOOK_REASON = "Helpdesk webhook"
 RISK_REASON = "Churn-risk recomputed"
 ALERT_REASON = "Churn risk rose to high"
+RISK_LOCK = "support_bridge.risk"  # held by every risk computation, nightly or one account
 CONCERN_ROLES = (SUPPORT_AGENT, CUSTOMER_RELATIONS, DATA_STEWARD)
 HELPDESK_SOURCES = (TicketSource.ZENDESK, TicketSource.FRESHDESK)
 PRIORITY_ORDER = (TicketPriority.LOW, TicketPriority.MEDIUM, TicketPriority.HIGH, TicketPriority.URGENT)
@@ -124,6 +126,10 @@ def _merge(
             changed.add("priority")
         return (existing if changed else None), changed
     if existing is not None and not _is_newer(data, existing):
+        # A rating is a fact of its own, not a snapshot: a late `.rated` still applies it.
+        if data.rating_event and data.satisfaction is not None and existing.satisfaction != data.satisfaction:
+            existing.satisfaction = data.satisfaction
+            return existing, {"satisfaction"}
         return None, set()
     values = {
         "source": data.source,
@@ -194,7 +200,9 @@ class Delivery:
 
 
 def _apply_event(inbox: WebhookEvent, data: TicketData, account: Account, resolution: str) -> None:
-    # Lock the ticket's rows so two deliveries for one ticket apply one after the other.
+    # Lock the ticket (even one not mirrored yet: a lock on its id, then its rows) so two
+    # deliveries for one ticket apply one after the other instead of both inserting it.
+    job_lock(f"ticket:{data.source}:{data.external_id}")
     candidates = list(
         Ticket.objects.select_for_update().filter(
             external_id=data.external_id, source__in=[data.source, TicketSource.TRIAGE_SHEET]
@@ -293,15 +301,18 @@ class ImportResult:
     missing_columns: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     rejected: list[tuple[importers.RawRow, str]] = field(default_factory=list)
+    refused: str = ""  # the whole file was refused (damaged, too big): why
 
     @property
     def ok(self) -> bool:
-        return not self.missing_columns and not self.rejected
+        return not self.missing_columns and not self.rejected and not self.refused
 
     def rejected_csv(self) -> bytes:
         return importers.rejected_csv(self.headers, self.rejected)
 
     def summary(self) -> str:
+        if self.refused:
+            return f"{self.name}: nothing imported; {self.refused}"
         if self.missing_columns:
             return f"{self.name}: nothing imported; missing column(s) {', '.join(self.missing_columns)}."
         if self.rejected:
@@ -400,6 +411,9 @@ def import_tickets(
         parsed = importers.read(data, name=name, kind=kind)
     except MissingColumnsError as error:
         result.missing_columns = error.missing
+        return result
+    except importers.FileRefused as refused:
+        result.refused = str(refused)
         return result
     result.kind, result.headers, result.rows = parsed.kind, parsed.headers, len(parsed.rows)
     source = importers.SOURCE_OF_KIND[parsed.kind]
@@ -571,6 +585,9 @@ def recompute_risk(
     now = now or timezone.now()
     facts = risk.gather(account_ids=account_ids, now=now)
     with transaction.atomic():
+        # The nightly run and a ticket's rescore take one lock: each reads the stored
+        # scores after the other committed, so one rise raises one alert.
+        job_lock(RISK_LOCK)
         if account_ids is None:
             medians = risk.peer_medians(facts.values())
             for segment, peer in medians.items():
@@ -634,6 +651,14 @@ def recompute_risk(
 def _raise_risk_alerts(rises: list[risk.Assessment], *, now: dt.datetime) -> list[ChurnAlert]:
     """One alert per rise to high, written together (with a history row each, by the
     system); then each on its client's timeline, and each owner emailed after commit."""
+    # At most one open risk alert per account (also a database constraint): a rise while
+    # the last one is still unacknowledged is already in front of its owner.
+    already_open = set(
+        ChurnAlert.objects.filter(
+            kind=AlertKind.RISK, acknowledged_at__isnull=True, account_id__in=[a.account_id for a in rises]
+        ).values_list("account_id", flat=True)
+    )
+    rises[:] = [a for a in rises if a.account_id not in already_open]
     if not rises:
         return []
     accounts = Account.objects.in_bulk([a.account_id for a in rises])

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -89,6 +89,8 @@ def webhook(request: HttpRequest) -> JsonResponse:
     body = request.read(MAX_WEBHOOK_BYTES + 1)
     if len(body) > MAX_WEBHOOK_BYTES:
         return _problem(413, "The body is larger than 1 MB.")
+    if request.content_type != "application/json":
+        return _problem(400, "The body must be sent as application/json.")
     if not signing.verify(
         secrets=settings.SUPPORT_WEBHOOK_SECRETS,
         timestamp=request.headers.get("X-Signature-Timestamp"),
@@ -98,11 +100,15 @@ def webhook(request: HttpRequest) -> JsonResponse:
     ):
         return _problem(401, "Missing or bad signature, or a timestamp outside five minutes.")
     try:
-        delivery = services.receive_webhook(body=body)
+        delivery = _receive(body)
     except PayloadError as error:
         return _problem(400, str(error))
-    except DatabaseError:
-        # The helpdesk retries on a 5xx; the event is not lost.
+    except DataError as error:
+        # A value the database cannot store: retrying the same body would never succeed.
+        logger.warning("Webhook refused: %s", error)
+        return _problem(400, "A value in the event cannot be stored.")
+    except (OperationalError, InterfaceError):
+        # The database is down or unreachable: the helpdesk retries on a 5xx; nothing is lost.
         logger.exception("Webhook could not be stored")
         response = _problem(503, "The CRM database is unavailable; retry later.")
         response["Retry-After"] = "60"
@@ -112,6 +118,18 @@ def webhook(request: HttpRequest) -> JsonResponse:
         {"event": event.event_id, "status": event.status, "duplicate": delivery.duplicate},
         status=200 if delivery.duplicate else 202 if event.status == "unmapped" else 200,
     )
+
+
+def _receive(body: bytes) -> services.Delivery:
+    """The delivery applied; a rare unique-constraint race (two deliveries of one event
+    id at once) is simply retried, and the retry finds the stored event."""
+    for attempt in range(3):
+        try:
+            return services.receive_webhook(body=body)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- Steward: events whose client is not known ------------------------------------------

@@ -174,6 +174,8 @@ def test_dropping_below_high_and_rising_again_raises_a_second_alert(personas):
     assert RiskScore.objects.get(account=account).band != RiskBand.HIGH
     services.recompute_risk()
     assert ChurnAlert.objects.count() == 1
+    # The owner acted on it: at most one alert per account is open at a time.
+    services.acknowledge_alert(alert=ChurnAlert.objects.get(), actor=personas["sales_rep"], note="Called them")
 
     for rating in [3, 2, 3, 2, 3, 2, 3]:
         TicketFactory(account=account, opened_at=days_ago(30), satisfaction=rating, priority=TicketPriority.URGENT)

@@ -3,7 +3,6 @@ per-file report, provenance and conflict recording."""
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 from abc import ABC, abstractmethod
@@ -15,13 +14,15 @@ from typing import ClassVar, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from cloudcore_crm.lib import bulkload
+from cloudcore_crm.lib import bulkload, spreadsheets
 from cloudcore_crm.lib.headers import Fit, HeaderMap
 from customers.bulk import BulkWriter
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
+from customers.errors import DomainError
 from customers.matching import normalise_name
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictKind, ConflictStatus, FileStatus, HeldKind, HeldStatus, Store
@@ -46,6 +47,15 @@ REVIEW_FLOOR = 70  # below this an incoming name is not like any account
 MARGIN = 5  # a runner-up this close to the best makes the match ambiguous
 FLUSH_AT = 5000  # pending writes; bounds memory on a very large file
 _UNSEEN = object()
+
+
+def _validation_reason(problem: Exception) -> str:
+    """A model validation error as one line for the rejected-rows file."""
+    if isinstance(problem, ValidationError) and hasattr(problem, "error_dict"):
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in problem.message_dict.items())
+    if isinstance(problem, ValidationError):
+        return " ".join(problem.messages)
+    return str(problem)
 
 
 class RowRejected(ValueError):
@@ -420,20 +430,17 @@ class FileReport:
         if not self.rejected:
             return ""
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = spreadsheets.csv_writer(buffer)  # every cell, headers and reasons too, formula-safe
         writer.writerow(["row", *[clean_text(h) for h in self.headers], "reason"])
         for number, values, reason in self.rejected:
-            writer.writerow([number, *[_safe_cell(v) for v in values], reason])
+            writer.writerow([number, *[_cell_text(v) for v in values], reason])
         return buffer.getvalue()
 
 
-def _safe_cell(value: object) -> str:
+def _cell_text(value: object) -> str:
     if value is FORMULA_WITHOUT_VALUE:
         return "(formula without a saved value)"
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return "" if value is None else str(value)
 
 
 # What the first stage made of a row (`parsed_rows`): its kind, and the value for
@@ -539,6 +546,9 @@ class Importer(ABC):
                     action = self.import_row(row, value)
                 except (RowRejected, CellError) as problem:
                     self.report.rejected.append((row.number, row.values, str(problem)))
+                    action = "rejected"
+                except (ValidationError, DomainError) as problem:  # the model's own checks
+                    self.report.rejected.append((row.number, row.values, _validation_reason(problem)))
                     action = "rejected"
                 except HeldForReview as held:
                     self.hold(row, held)

@@ -24,7 +24,7 @@ ROWS: dict[str, dict[str, int]] = {
     "customers:subscription_edit": only("customer_relations", "finance", "provisioning", "data_steward"),
     "customers:opportunity_add": only("sales_rep", "sales_manager", "data_steward"),
     "customers:opportunity_edit": only("sales_rep", "sales_manager", "data_steward"),
-    "customers:activity_add": OK_FOR_ALL,
+    "customers:activity_add": {**OK_FOR_ALL, "executive": 403},  # the executive writes nothing
     # The admin is for data stewards; others are sent to the admin login.
     "admin:index": only("data_steward", denied=302),
     "admin:customers_account_changelist": only("data_steward", denied=302),
