@@ -20,6 +20,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from billing_sync.choices import ImportKind, InvoiceStatus, InvoiceType
+from cloudcore_crm.lib import spreadsheets
 from cloudcore_crm.lib.headers import HeaderMap
 
 INVOICE_HEADERS = HeaderMap(
@@ -316,18 +317,15 @@ def open_export(path: Path) -> XeroFile:
 
 
 def safe_cell(value: object) -> str:
-    """Formula-like text neutralised so a spreadsheet never executes it."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """Formula-like text neutralised so a spreadsheet never executes it (as text)."""
+    return spreadsheets.safe_text(value)
 
 
 def rejected_csv(headers: list[str], rejected: list[Rejected]) -> str:
     if not rejected:
         return ""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.csv_writer(buffer)
     writer.writerow([safe_cell(h) for h in headers] + ["Reason"])
     for item in rejected:
         values = list(item.values) + [""] * (len(headers) - len(item.values))

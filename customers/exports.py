@@ -7,7 +7,6 @@ Every text cell passes through `safe_cell()`: a cell a spreadsheet would read as
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -15,18 +14,15 @@ from decimal import Decimal
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from cloudcore_crm.lib import spreadsheets
+
 FORMATS = ("csv", "xlsx")
 
 
 def safe_cell(value):
     """A value as a spreadsheet must show it: formula-like text prefixed with an apostrophe
     (shown as written in Excel, LibreOffice and Google Sheets); numbers and dates as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return "" if value is None else spreadsheets.safe_cell(value)
 
 
 class _Echo:
@@ -42,32 +38,35 @@ def export_response(fmt: str, *, stem: str, headers: Sequence[str], rows: Iterab
     """The download of `rows` under `headers` as CSV (streamed) or XLSX."""
     if fmt == "xlsx":
         return _xlsx(stem, headers, rows)
-    writer = csv.writer(_Echo())
+    writer = spreadsheets.csv_writer(_Echo())
 
     def lines():
         yield "\ufeff"  # so Excel reads the file as UTF-8
         yield writer.writerow(headers)
         for row in rows:
-            yield writer.writerow([_csv_text(safe_cell(v)) for v in row])
+            yield writer.writerow([_csv_value(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(stem, "csv")}"'
     return response
 
 
-def _csv_text(value) -> str:
+def _csv_value(value):
+    """Dates as ISO dates and None as empty; text is neutralised by the writer, and numbers
+    (a negative amount too) stay numbers."""
+    if value is None:
+        return ""
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return value
 
 
 def _xlsx(stem: str, headers: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
     import io
 
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    book = Workbook(write_only=True)
+    book = spreadsheets.new_workbook(write_only=True)
     sheet = book.create_sheet(stem[:31])
     sheet.append(list(headers))
     for row in rows:

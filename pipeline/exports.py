@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
 from django.http import HttpResponse
-from openpyxl import Workbook
+
+from cloudcore_crm.lib import spreadsheets
 
 HEADER = ["Deal", "Customer code", "Customer", "Stage", "Amount (AUD)", "Expected close", "Owner", "Source", "Product"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula is written as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def deal_rows(deals) -> Iterable[list[object]]:
@@ -38,19 +30,19 @@ def deal_rows(deals) -> Iterable[list[object]]:
 
 def write_csv(rows: Iterable[list[object]], filename: str) -> HttpResponse:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.csv_writer(buffer)
     for row in rows:
-        writer.writerow([safe_cell(v) if v is not None else "" for v in row])
+        writer.writerow(["" if v is None else v for v in row])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 def write_xlsx(rows: Iterable[list[object]], filename: str) -> HttpResponse:
-    book = Workbook(write_only=True)
+    book = spreadsheets.new_workbook(write_only=True)
     sheet = book.create_sheet("Pipeline")
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        spreadsheets.append_row(sheet, row)
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(

@@ -7,12 +7,10 @@ client named "=HYPERLINK(...)" is shown, never run.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-
+from cloudcore_crm.lib import spreadsheets
 from renewals.forecast import BAND_LABELS
 
 HEADERS = [
@@ -28,13 +26,7 @@ HEADERS = [
     "Office",
     "Last outreach",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+safe = spreadsheets.safe_cell
 
 
 def rows(cases) -> Iterable[list]:
@@ -60,7 +52,7 @@ def rows(cases) -> Iterable[list]:
 
 def as_csv(cases) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = spreadsheets.csv_writer(out)
     writer.writerow(HEADERS)
     for row in rows(cases):
         writer.writerow(["" if v is None else v for v in row])
@@ -68,7 +60,7 @@ def as_csv(cases) -> str:
 
 
 def as_xlsx(cases) -> bytes:
-    workbook = Workbook(write_only=True)
+    workbook = spreadsheets.new_workbook(write_only=True)
     sheet = workbook.create_sheet("Renewals")
     sheet.append(HEADERS)
     for row in rows(cases):

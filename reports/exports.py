@@ -12,11 +12,11 @@ from io import BytesIO
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from cloudcore_crm.lib import spreadsheets
 from reports.pack import MONEY, PCT, BoardPack, Table, cell_kind
 
 NUMBER_FORMATS = {
@@ -26,19 +26,15 @@ NUMBER_FORMATS = {
     "hours": "0.0",
     "score": "0.0",
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DCE8F5")
 MAX_SHEET_TITLE = 31
 
 
-def safe_text(value: object) -> str:
-    """Text Excel will show as text: a leading quote before =, +, -, @ (OWASP CSV/formula injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+safe_text = spreadsheets.safe_text  # text Excel shows as text, never runs as a formula
 
 
 def workbook(pack: BoardPack) -> bytes:
-    book = Workbook()
+    book = spreadsheets.new_workbook()
     cover = book.active
     cover.title = "Cover"
     cover["A1"] = safe_text(f"CloudCore Networks board pack, {pack.label}")

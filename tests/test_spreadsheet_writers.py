@@ -17,7 +17,17 @@ from migration.importers.base import FileReport
 from support_bridge import importers
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["cloudcore_crm", "customers", "migration", "support_bridge"]
+APPS = [
+    "cloudcore_crm",
+    "customers",
+    "migration",
+    "support_bridge",
+    "pipeline",
+    "renewals",
+    "billing_sync",
+    "onboarding",
+    "reports",
+]
 # Writers of sample *input* (legacy files with their formulas, on purpose) and benchmarks:
 # they write the estate the imports read, never a file handed to a user.
 NOT_EXPORTS = {

@@ -51,6 +51,19 @@ def csv_writer(stream, **options) -> SafeCSVWriter:
     return SafeCSVWriter(stream, **options)
 
 
+def safe_text(value: Any) -> str:
+    """`safe_cell()` for a value written as text ("" for None)."""
+    return "" if value is None else str(safe_cell("" if value is None else str(value)))
+
+
+def new_workbook(**options):
+    """An openpyxl workbook for an export; its cells go in through `append_row()`,
+    `safe_cell()` or `safe_text()`."""
+    from openpyxl import Workbook
+
+    return Workbook(**options)
+
+
 def append_row(worksheet, values: Iterable[Any]) -> None:
     """`worksheet.append(values)` for an openpyxl sheet, each cell neutralised."""
     worksheet.append(safe_row(values))
