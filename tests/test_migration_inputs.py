@@ -116,10 +116,17 @@ def test_the_xero_sample_counts_invoices_and_credit_notes_but_not_voided_or_draf
     # Skipped: INV-0103's two Voided lines, INV-0104's two Draft lines and INV-0105's two
     # Awaiting Approval lines. Rejected: the onsite hours and CN-0007's credit, which name
     # no product. Read: Acme's three product lines.
-    assert xero.counts == {"read": 3, "rejected": 2, "skipped": 6, "unmatched subscriptions": 3}
-    # The master lists no products, so each Acme product Xero bills is held with its amount.
-    held = {c.other_value.split(" invoiced")[0] for c in ImportConflict.objects.filter(field="subscription")}
-    assert held == {"825.00", "450.00", "2400.00"}
+    assert xero.counts == {"read": 3, "rejected": 2, "skipped": 6, "subscriptions created from invoices": 3}
+    # The master lists no products, so each product Xero bills Acme becomes a subscription
+    # (issue 18), worth what Xero bills a year, by hand from the sample: DataVault $825 a
+    # month, the Managed Services retainer "July 2025" $450 a month, Security & Compliance
+    # "SEC-COMP-1Y" $2,400 a year.
+    acme = {s.product.name: s.annual_value for s in Subscription.objects.filter(account__legal_name__startswith="Acme")}
+    assert acme == {
+        "DataVault": Decimal("9900.00"),
+        "Managed Services": Decimal("5400.00"),
+        "Security & Compliance": Decimal("2400.00"),
+    }
     assert "Service credit" in xero.rejected_csv and "Onsite support" in xero.rejected_csv
 
 
