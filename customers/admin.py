@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from cloudcore_crm.lib.admin import NoHistoryRevertMixin, StewardReadOnlyMixin
-from cloudcore_crm.roles import DATA_STEWARD, has_role
+from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, SALES_REP, has_role
 from customers import ownership, services
 from customers.errors import ConflictError, OwnershipError
+from customers.forms import StaffChoiceField, staff_with_role
 from customers.models import (
     Account,
     AccountAlias,
@@ -76,6 +77,16 @@ class StewardAdmin(NoHistoryRevertMixin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # The app's rules for who may fill a person field: owners are sales reps, coordinators
+    # Customer Relations; people are shown by their full names.
+    STAFF_FIELDS = {"owner": SALES_REP, "relations_coordinator": CUSTOMER_RELATIONS}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        role = self.STAFF_FIELDS.get(db_field.name)
+        if role is not None and db_field.related_model is staff_with_role(role).model:
+            kwargs.update(queryset=staff_with_role(role), form_class=StaffChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
         extra = ["seen_version"] if hasattr(self.model, "version") and obj is not None else []
