@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 from customers.models import Product
-from onboarding import services
 from onboarding.choices import OrderStatus, TaskStatus
 from onboarding.models import ExceptionCase, Order, ProvisioningTask
 from tests.factories_onboarding import submitted_order
