@@ -9,7 +9,7 @@ import json
 from customers.models import Product
 from onboarding.choices import OrderStatus, TaskStatus
 from onboarding.models import ExceptionCase, Order, ProvisioningTask
-from tests.factories_onboarding import submitted_order
+from tests.factories_onboarding import draft_order, submitted_order
 from tests.post_rows import EVERYONE, PostRow, allowed
 
 INTAKE = ("sales_rep", "sales_manager", "customer_relations", "data_steward")
@@ -22,12 +22,13 @@ SIGNED_IN = EVERYONE[:-1]
 
 def build(world: dict, personas: dict) -> None:
     world["submitted_order"] = submitted_order(personas["sales_rep"], world["account"])
+    world["other_order"] = draft_order(world["other_rep"], world["other_account"])
 
 
-def _order_form(world: dict, action: str = "save") -> dict:
+def _order_form(world: dict, action: str = "save", account: str = "account") -> dict:
     start = (dt.date.today() + dt.timedelta(days=14)).isoformat()
     return {
-        "account_code": world["account"].code,
+        "account_code": world[account].code,
         "billing_contact_name": "Bea Biller",
         "billing_contact_email": "accounts@harbour.example",
         "technical_contact_name": "Tom Tech",
@@ -90,6 +91,23 @@ POSTS: dict[str, PostRow] = {
     # The draft is the sales rep's own.
     "onboarding:order_edit": PostRow(
         allowed(*INTAKE), kwargs=_order_id("order"), data=lambda w: _order_form(w, "save")
+    ),
+    # Object scope: the sales rep neither starts an order on another rep's client nor edits
+    # another rep's draft.
+    "onboarding:order_add@another_reps_account": PostRow(
+        allowed("sales_manager", "customer_relations", "data_steward"),
+        data=lambda w: _order_form(w, account="other_account"),
+    ),
+    "onboarding:order_edit@another_reps_order": PostRow(
+        allowed("sales_manager", "customer_relations", "data_steward"),
+        kwargs=_order_id("other_order"),
+        data=lambda w: _order_form(w, account="other_account"),
+    ),
+    "onboarding:order_cancel@another_reps_order": PostRow(
+        allowed(*CANCEL),
+        kwargs=_order_id("other_order"),
+        data=lambda w: {"reason": "POST matrix: not mine"},
+        done=_status_if("other_order", OrderStatus.CANCELLED, CANCEL),
     ),
     "onboarding:order_validate": PostRow(
         allowed(*VALIDATE),
