@@ -3,18 +3,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from cloudcore_crm.lib.admin import StewardReadOnlyMixin
 from onboarding.models import ExceptionCase, Order, OrderEvent, ProvisioningTask
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(StewardReadOnlyMixin, SimpleHistoryAdmin):
+    """Data stewards view orders, tasks and exceptions here (with their history); the
+    onboarding pages change them, through the services."""
 
 
 @admin.register(Order)
@@ -38,15 +33,6 @@ class ExceptionCaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(StewardReadOnlyMixin, admin.ModelAdmin):
     list_display = ["order_ref", "kind", "summary", "actor", "at"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

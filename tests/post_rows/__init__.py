@@ -45,6 +45,9 @@ class PostRow:
     ok: tuple[int, ...] = (200, 201, 202, 302)
     # Optional check of the intended effect after an allowed POST: done(world, role) -> None.
     done: Callable[[dict, str], None] | None = None
+    # The credential is in the address (a signed token), not a session: an anonymous
+    # caller's allowed POST writes too, and is checked like a signed-in one.
+    public: bool = False
     extra: dict = field(default_factory=dict)
 
     def name(self, label: str) -> str:

@@ -257,7 +257,19 @@ ROWS_DUPLICATES = {
 
 POSTS: dict[str, PostRow] = {**ROWS_ACCOUNT, **ROWS_DUPLICATES}
 
+
 # Pages that read only; a POST to them is refused by method or changes nothing.
+def _reassigned(world: dict, role: str) -> None:
+    assert Account.objects.get(pk=world["account"].pk).owner_id == world["other_rep"].pk
+
+
+# Only a sales manager gives accounts a new owner (the owner field is theirs alone), with one reason.
+POSTS["customers:account_bulk_owner"] = PostRow(
+    allowed(SM),
+    data=lambda w: {"codes": [w["account"].code], "owner": w["other_rep"].pk, "reason": "POST matrix: territory"},
+    done=_reassigned,
+)
+
 READ_ONLY = {
     "home",
     "login",  # logging in writes a session only
@@ -267,4 +279,5 @@ READ_ONLY = {
     "customers:account_detail",
     "customers:account_history",
     "customers:duplicate_list",
+    "search_suggest",
 }
