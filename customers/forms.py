@@ -221,6 +221,12 @@ class OpportunityForm(OwnedFieldsForm):
 
     owner = StaffChoiceField(queryset=staff_with_role(SALES_REP), label="Sales rep")
 
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        # A rep keeps their own deals: handing one to another rep is a sales manager's.
+        if not ownership.can_assign(user):
+            self.fields["owner"].disabled = True
+
     class Meta:
         model = Opportunity
         fields = [

@@ -198,11 +198,16 @@ def require_write(user, instance: models.Model, fields: Iterable[str], reason: s
     check_write(user, instance, fields, reason)
 
 
+def can_assign(user) -> bool:
+    """May hand a self-assign-only field (an opportunity's owner) to someone else."""
+    return bool(roles_of(user) & ASSIGNERS) or can_override(user)
+
+
 def check_assignment(user, instance: models.Model, values: dict) -> None:
     """Refuse a record owner setting a self-assign-only field (an opportunity's owner) to
     someone else: only an assigner (a sales manager) or a steward override hands it over."""
     for field in SELF_ASSIGN_ONLY.get(_key(instance), ()):
-        if field not in values or roles_of(user) & ASSIGNERS or can_override(user):
+        if field not in values or can_assign(user):
             continue
         value = values[field]
         new_owner_id = getattr(value, "pk", value)

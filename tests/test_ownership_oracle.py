@@ -79,10 +79,15 @@ ORACLE: dict[str, dict[str, set[str] | frozenset[str]]] = {
         "tenancy_ref": {PROV},
     },
     # opportunities: their sales rep; sales_manager (why a deal was lost is part of the deal)
-    "opportunity": dict.fromkeys(
-        ["name", "kind", "product", "stage", "amount", "expected_close", "owner", "source", "lost_reason", "lost_note"],
-        frozenset({SM, SR}),
-    ),
+    "opportunity": {
+        **dict.fromkeys(
+            ["name", "kind", "product", "stage", "amount", "expected_close", "source", "lost_reason", "lost_note"],
+            frozenset({SM, SR}),
+        ),
+        # Who owns a deal: a rep cannot hand theirs to another rep; a sales manager assigns
+        # owners (issue 22, and the service's own docstring).
+        "owner": {SM},
+    },
 }
 
 
@@ -315,13 +320,14 @@ def test_each_role_writes_exactly_the_fields_it_owns_through_the_edit_form(clien
 # --- Adding records (DESIGN.md: who may add each kind) -----------------------------------
 
 # Adding a customer or a subscription is Customer Relations' (and a steward's); contacts
-# also the account's rep; opportunities any sales role; the timeline anyone.
+# also the account's rep; opportunities any sales role; the timeline anyone who talks to
+# the customer: not the executive, who reads everything and writes nothing (issue 22).
 CREATE_ORACLE = {
     "account": {CR, STEWARD},
     "contact": {CR, SR, STEWARD},
     "subscription": {CR, STEWARD},
     "opportunity": {SR, SM, OTHER_REP, STEWARD},
-    "activity": set(ROLES),
+    "activity": set(ROLES) - {"executive"},
 }
 
 
