@@ -48,7 +48,7 @@ TARGETS: dict[str, Target] = {
         "tests/test_settings_and_validators.py tests/test_mutation_kills.py",
     ),
     "signing": Target(
-        "support_bridge/signing.py",
+        "cloudcore_crm/lib/signing.py",
         "tests/test_support_webhook.py tests/test_mutation_kills.py "
         "-k 'signature or secret or timestamp or signed or replay'",
     ),
