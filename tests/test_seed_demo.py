@@ -207,6 +207,7 @@ def test_the_demo_review_queues_hold_a_few_realistic_items(demo_world):
     assert all(r.candidates for r in reviews)
 
 
+@pytest.mark.django_db
 def test_the_demo_shows_subscriptions_from_xero_and_the_calendar_and_drift_for_finance(demo_world):
     from migration.choices import ConflictKind
     from migration.models import EvidencedSubscription, ImportConflict
