@@ -8,6 +8,8 @@ reports each result through the signed `POST /api/onboarding/events` instead.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -15,11 +17,12 @@ from django.utils.module_loading import import_string
 from onboarding.models import ProvisioningTask
 
 
-class ProvisioningAdapter:
+class ProvisioningAdapter(ABC):
     """Starts the provisioning of one task; results come back through the services."""
 
+    @abstractmethod
     def start(self, task: ProvisioningTask) -> None:
-        raise NotImplementedError
+        """Begin provisioning `task` (after the current transaction commits)."""
 
 
 class DelayedAutoProvisioning(ProvisioningAdapter):

@@ -236,32 +236,30 @@ def order_validate(request: HttpRequest, order_id: str) -> HttpResponse:
     return redirect(order.get_absolute_url())
 
 
-@require_POST
-def order_return(request: HttpRequest, order_id: str) -> HttpResponse:
+def _transition_with_reason(request: HttpRequest, order_id: str, service, done: str) -> HttpResponse:
+    """A transition whose only input is a reason (return to sales, cancel): one code path."""
     order = _order(order_id)
     form = ReasonForm(request.POST)
     form.is_valid()
     try:
-        services.return_to_sales(order=order, actor=request.user, reason=form.cleaned_data.get("reason", ""))
+        service(order=order, actor=request.user, reason=form.cleaned_data.get("reason", ""))
     except DomainError as error:
         _say(request, error)
     else:
-        messages.success(request, f"Returned {order.order_id} to sales as a draft.")
+        messages.success(request, done.format(order_id=order.order_id))
     return redirect(order.get_absolute_url())
+
+
+@require_POST
+def order_return(request: HttpRequest, order_id: str) -> HttpResponse:
+    return _transition_with_reason(
+        request, order_id, services.return_to_sales, "Returned {order_id} to sales as a draft."
+    )
 
 
 @require_POST
 def order_cancel(request: HttpRequest, order_id: str) -> HttpResponse:
-    order = _order(order_id)
-    form = ReasonForm(request.POST)
-    form.is_valid()
-    try:
-        services.cancel_order(order=order, actor=request.user, reason=form.cleaned_data.get("reason", ""))
-    except DomainError as error:
-        _say(request, error)
-    else:
-        messages.success(request, f"Cancelled {order.order_id}.")
-    return redirect(order.get_absolute_url())
+    return _transition_with_reason(request, order_id, services.cancel_order, "Cancelled {order_id}.")
 
 
 @require_POST
