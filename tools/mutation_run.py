@@ -59,9 +59,22 @@ TARGETS: dict[str, Target] = {
         lines="87-94,211-252",
     ),
     # The merge and undo service: the part of customers/services.py from _raw() to the end.
-    "merge": Target("customers/services.py", "tests/test_duplicates.py -k 'merge or undo'", lines="425-800"),
+    "merge": Target(
+        "customers/services.py",
+        "tests/test_duplicates.py tests/test_mutation_kills.py -k 'merge or undo'",
+        lines="515-872",
+    ),
+    # The money code: what Xero bills per year, annualised by billing cadence (pure functions;
+    # the hand-worked cases first, then the imports that read it).
+    "cadence": Target(
+        "customers/billing_cadence.py",
+        "tests/test_billing_cadence.py tests/test_mutation_kills.py tests/test_money_and_risk_by_hand.py "
+        "tests/test_migration_handmade.py -k 'not browser'",
+    ),
     "xero": Target(
-        "migration/importers/xero.py", "tests/test_money_and_risk_by_hand.py tests/test_migration_inputs.py -k xero"
+        "migration/importers/xero.py",
+        "tests/test_money_and_risk_by_hand.py tests/test_migration_handmade.py tests/test_migration_inputs.py "
+        "-k 'xero or handmade or money'",
     ),
 }
 
