@@ -476,7 +476,8 @@ class MergeBase(models.Model):
     survivor_before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # raw values the merge replaced
     survivor_after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     duplicate_values = models.JSONField(default=dict, encoder=DjangoJSONEncoder)  # every field, as it was
-    # [{"model": "customers.contact", "label": "contacts", "field": "account", "pks": [...]}, ...]
+    # [{"model": "customers.contact", "label": "contacts", "field": "account", "pks": [...],
+    #   "stayed": [ids left with the duplicate: the survivor already had its own]}, ...]
     moved = models.JSONField(default=list)
     added_aliases = models.JSONField(default=list)  # AccountAlias ids the merge created
     undone_by = models.ForeignKey(
@@ -501,6 +502,10 @@ class MergeBase(models.Model):
     @property
     def moved_count(self) -> int:
         return sum(len(entry["pks"]) for entry in self.moved)
+
+    @property
+    def stayed_rows(self) -> list[dict]:
+        return [entry for entry in self.moved if entry.get("stayed")]
 
 
 class AccountMerge(MergeBase):

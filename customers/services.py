@@ -537,13 +537,16 @@ def _display(instance: models.Model, name: str) -> str:
 
 def _links_to(model: type[models.Model]) -> list[tuple[type[models.Model], models.Field]]:
     """Every foreign key pointing at `model`, found generically so later apps' tables are
-    covered; simple-history's copies and the duplicate queue itself are not real links."""
+    covered; simple-history's copies and the duplicate queue itself are not real links, and
+    a model may keep its rows where they are (`moves_on_merge = False`: a frozen record)."""
     links = []
     for relation in model._meta.get_fields(include_hidden=True):
         if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
             continue
         related = relation.related_model
         if issubclass(related, HistoricalChanges) or related in _NOT_MOVED:
+            continue
+        if not getattr(related, "moves_on_merge", True):
             continue
         if related is model and relation.field.name == "merged_into":
             continue
@@ -554,32 +557,35 @@ def _links_to(model: type[models.Model]) -> list[tuple[type[models.Model], model
 def _save_moved(row: models.Model, *, actor: AbstractBaseUser, reason: str) -> None:
     if hasattr(row, "version") and isinstance(row.version, int):
         row.version += 1  # an edit opened before the move now gets a clear conflict
-    try:
-        with transaction.atomic():
-            _save_with_history(row, actor=actor, reason=reason)
-    except IntegrityError as error:
-        raise MergeError(f"Could not move {row._meta.verbose_name} #{row.pk}: {error}") from error
+    with transaction.atomic():
+        _save_with_history(row, actor=actor, reason=reason)
 
 
 def _move_rows(*, source: models.Model, target: models.Model, actor: AbstractBaseUser, reason: str) -> list[dict]:
-    """Point every row that points at `source` at `target`, each saved with history."""
+    """Point every row that points at `source` at `target`, each saved with history.
+
+    A row the survivor already has its own of under a uniqueness rule (its risk score, an
+    open churn alert, a name it carries) stays with the duplicate, which leaves every list
+    with the merge; the merge record names it."""
     moved = []
     for related, fk in _links_to(type(source)):
-        rows = list(related._default_manager.filter(**{fk.name: source}).order_by("pk"))
-        if related is AccountAlias:
-            # A name the survivor already carries stays with the duplicate (it would repeat).
-            taken = set(AccountAlias.objects.filter(account=target).values_list("kind", "normalised_value"))
-            rows = [row for row in rows if (row.kind, row.normalised_value) not in taken]
-        for row in rows:
+        rows, stayed = [], []
+        for row in related._default_manager.filter(**{fk.name: source}).order_by("pk"):
             setattr(row, fk.name, target)
-            _save_moved(row, actor=actor, reason=reason)
-        if rows:
+            try:
+                _save_moved(row, actor=actor, reason=reason)
+            except IntegrityError:
+                stayed.append(row.pk)
+            else:
+                rows.append(row.pk)
+        if rows or stayed:
             moved.append(
                 {
                     "model": related._meta.label_lower,
                     "label": str(related._meta.verbose_name_plural),
                     "field": fk.name,
-                    "pks": [row.pk for row in rows],
+                    "pks": rows,
+                    "stayed": stayed,
                 }
             )
     return moved

@@ -68,6 +68,9 @@ class MonthSnapshot(models.Model):
 class AccountSnapshot(models.Model):
     """One account as it stood at a month's end (copied, so later edits never reach it)."""
 
+    # A merge leaves a frozen month as it was: the merged-away account's row stays its own.
+    moves_on_merge = False
+
     snapshot = models.ForeignKey(MonthSnapshot, on_delete=models.CASCADE, related_name="accounts")
     account = models.ForeignKey(
         "customers.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
