@@ -456,7 +456,7 @@ def test_a_merge_of_two_scored_accounts_leaves_the_duplicates_own_score_alert_an
             lifecycle_status="active",
             office="perth",
             segment="smb",
-        )  # fmt: skip
+        )
         for account in (survivor, duplicate)
     }
 
