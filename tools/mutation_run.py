@@ -65,7 +65,7 @@ TARGETS: dict[str, Target] = {
     "merge": Target(
         "customers/services.py",
         "tests/test_duplicates.py tests/test_mutation_kills.py -k 'merge or undo'",
-        lines="515-872",
+        lines="515-878",
     ),
     # The money code: what Xero bills per year, annualised by billing cadence (pure functions;
     # the hand-worked cases first, then the imports that read it).
