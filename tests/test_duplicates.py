@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from customers import dedupe, services
 from customers.choices import AliasKind, DuplicateStatus
-from customers.errors import MergeError, OwnershipError
+from customers.errors import ConflictError, MergeError, OwnershipError
 from customers.history import account_changes
 from customers.matching import email_domain, name_key, normalise_name, phone_e164
 from customers.models import (
@@ -493,14 +493,14 @@ def test_a_merge_of_two_scored_accounts_leaves_the_duplicates_own_score_alert_an
 
 def test_a_merge_keeps_the_duplicates_other_abn_and_xero_contact_as_aliases(personas):
     # The duplicate's ABN sorts after the survivor's and its Xero id before: both kept.
-    survivor = AccountFactory(legal_name="Acme Pty Ltd", abn=OTHER_ABN, xero_contact_id="xero-77")
-    duplicate = AccountFactory(legal_name="Acme Widgets", abn=ABN, xero_contact_id="xero-11")
-    assert duplicate.abn < survivor.abn and duplicate.xero_contact_id < survivor.xero_contact_id
+    survivor = AccountFactory(legal_name="Acme Pty Ltd", abn=ABN, xero_contact_id="xero-77")
+    duplicate = AccountFactory(legal_name="Acme Widgets", abn=OTHER_ABN, xero_contact_id="xero-11")
+    assert duplicate.abn > survivor.abn and duplicate.xero_contact_id < survivor.xero_contact_id
     services.merge_accounts(
         survivor=survivor, duplicate=duplicate, choices={}, actor=personas["data_steward"], reason="Same client"
     )
     aliases = set(AccountAlias.objects.filter(account=survivor).values_list("kind", "value"))
-    assert {(AliasKind.ABN, ABN), (AliasKind.XERO_CONTACT, "xero-11")} <= aliases
+    assert {(AliasKind.ABN, OTHER_ABN), (AliasKind.XERO_CONTACT, "xero-11")} <= aliases
     # The same ABN and Xero id on both: no alias repeats what the survivor already says.
     first = AccountFactory(legal_name="Bluegum Pty Ltd", abn="33102417032", xero_contact_id="xero-5")
     second = AccountFactory(legal_name="Bluegum", abn="33102417032", xero_contact_id="xero-5")
@@ -797,3 +797,35 @@ def test_a_long_merge_reason_is_kept_whole_on_the_merge_record_and_fits_the_hist
     why = _fresh(duplicate).history.latest().history_change_reason
     limit = Account.history.model._meta.get_field("history_change_reason").max_length or len(why)
     assert len(why) <= limit and why.startswith(f"Merged {duplicate.code} into {survivor.code}: Same client")
+
+
+def test_an_edit_opened_before_a_merge_is_refused_as_a_conflict(acme, personas):
+    survivor, duplicate, _rows = acme
+    seen = {account.pk: account.version for account in (survivor, duplicate)}
+    _merge(acme, personas)
+    assert {a.pk: a.version for a in Account.objects.filter(pk__in=seen)} == {pk: v + 1 for pk, v in seen.items()}
+    with pytest.raises(ConflictError):
+        services.update_account(
+            account=_fresh(survivor), changes={"phone": "08 5550 9999"}, expected_version=seen[survivor.pk],
+            actor=personas["customer_relations"], reason="New number",
+        )  # fmt: skip
+
+
+def test_undo_is_refused_over_any_later_edit_of_a_merged_value(acme, personas):
+    survivor, _duplicate, _rows = acme
+    merge = _merge(acme, personas)  # the suburb came from the duplicate: "Perth"
+    services.update_account(
+        account=_fresh(survivor), changes={"suburb": "Armadale"}, expected_version=_fresh(survivor).version,
+        actor=personas["customer_relations"], reason="Moved",
+    )  # fmt: skip
+    with pytest.raises(MergeError, match=r"edited after the merge \(suburb\)"):
+        services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="undo")
+
+
+def test_undo_keeps_an_alias_the_survivor_had_before_the_merge(acme, personas):
+    survivor, _duplicate, _rows = acme
+    own = AliasFactory(account=survivor, kind=AliasKind.NAME, value="Acme Widgets")  # the duplicate's trading name
+    merge = _merge(acme, personas)
+    assert own.pk not in merge.added_aliases
+    services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="Two clients after all")
+    assert AccountAlias.objects.filter(pk=own.pk, account=survivor).exists()
