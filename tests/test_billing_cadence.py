@@ -193,6 +193,7 @@ def test_stated_periods_start_and_end_on_the_days_they_name(text, start, end):
     "text, months",
     [
         ("30/01/2026 - 28/02/2026", 1),  # from the 30th: a month ends on the 28th in February
+        ("31/01/2027 - 27/02/2027", 1),  # February 2027 has 28 days (2028 is the leap year)
         ("31/01/2026 - 27/02/2026", 1),  # a day short of a month's end is still a month
         ("six months", 6),
         ("three-month licence", 3),
@@ -265,7 +266,9 @@ def test_lines_stating_different_periods_cannot_be_told():
         line("I1", "2026-01-01", "400", description="January 2026"),
         line("I2", "2026-02-01", "1200", description="Feb-Apr 2026"),
     ]
-    assert annualise(lines).annual_value is None
+    estimate = annualise(lines)
+    assert estimate.annual_value is None
+    assert estimate.reason == "Cannot tell: the lines state different periods (monthly, quarterly)"
 
 
 # --- once-off -------------------------------------------------------------------------------
@@ -331,6 +334,12 @@ def test_a_credit_note_before_the_last_year_does_not_count():
     assert annualise(lines).annual_value == D("2400.00")
 
 
+def test_a_year_credited_in_full_cannot_be_told():
+    lines = [line("A1", "2025-08-04", "2400", description="Annual"), line("CN", "2025-09-01", "2400", kind="credit")]
+    estimate = annualise(lines)
+    assert (estimate.annual_value, estimate.cadence) == (None, Cadence.ANNUAL)
+
+
 def test_credits_exceeding_invoices_cannot_be_told():
     lines = [
         line("A1", "2025-08-04", "2400", description="Annual"),
@@ -376,6 +385,58 @@ def test_irregular_spacing_cannot_be_told():
     estimate = annualise([line(f"I{i}", d, "500") for i, d in enumerate(days)])
     assert estimate.annual_value is None
     assert "irregularly spaced (19, 54 days apart)" in estimate.reason
+
+
+def test_the_reason_shows_the_first_six_gaps():
+    days = [
+        "2026-01-01",
+        "2026-01-10",
+        "2026-02-01",
+        "2026-02-05",
+        "2026-03-20",
+        "2026-03-22",
+        "2026-05-01",
+        "2026-05-02",
+    ]
+    estimate = annualise([line(f"I{i}", d, "500") for i, d in enumerate(days)])
+    assert estimate.reason == "Cannot tell: invoices are irregularly spaced (9, 22, 4, 43, 2, 40 days apart)"
+
+
+# A gap is a whole number of months within 4 days plus 0.6 of a day a month: 4.6 days for a
+# month (30.44 days: 26 to 35 days), 11.2 for a year (365.25 days: 355 to 376 days).
+@pytest.mark.parametrize(
+    "gap, cadence",
+    [
+        (26, Cadence.MONTHLY),
+        (35, Cadence.MONTHLY),
+        (25, None),
+        (36, None),
+        (355, Cadence.ANNUAL),
+        (376, Cadence.ANNUAL),
+        (354, None),
+        (377, None),
+    ],
+)
+def test_how_far_a_gap_may_stray_from_whole_months(gap, cadence):
+    first = dt.date(2026, 1, 5)
+    lines = [line("I1", first.isoformat(), "900"), line("I2", (first + dt.timedelta(days=gap)).isoformat(), "900")]
+    assert annualise(lines).cadence is cadence
+
+
+def test_each_cadence_knows_its_months_and_billing_events_a_year():
+    assert [(c.months, c.per_year) for c in Cadence] == [(1, 12), (3, 4), (6, 2), (12, 1), (None, 1)]
+    assert [Cadence.of_months(m) for m in (1, 3, 6, 12, 2)] == [*list(Cadence)[:4], None]
+
+
+@pytest.mark.parametrize("text", ["FY2026-25", "FY2026-28", "FY26/28"])
+def test_a_financial_year_must_end_the_year_after_it_starts(text):
+    period = stated_period(text)
+    assert period is None or period.start is None
+
+
+def test_a_one_day_range_is_a_pro_rata_period():
+    period = stated_period("Callout 01/07/2026 - 01/07/2026")
+    assert (period.partial, period.start, period.end) == (True, dt.date(2026, 7, 1), dt.date(2026, 7, 1))
 
 
 def test_two_monthly_spacing_is_not_a_cadence():
