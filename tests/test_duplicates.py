@@ -829,3 +829,11 @@ def test_undo_keeps_an_alias_the_survivor_had_before_the_merge(acme, personas):
     assert own.pk not in merge.added_aliases
     services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="Two clients after all")
     assert AccountAlias.objects.filter(pk=own.pk, account=survivor).exists()
+
+
+def test_undo_moves_both_accounts_one_version_on(acme, personas):
+    survivor, duplicate, _rows = acme
+    merge = _merge(acme, personas)
+    seen = {account.pk: account.version for account in Account.objects.filter(pk__in=[survivor.pk, duplicate.pk])}
+    services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="Two clients after all")
+    assert {a.pk: a.version for a in Account.objects.filter(pk__in=seen)} == {pk: v + 1 for pk, v in seen.items()}
