@@ -501,9 +501,17 @@ def test_a_merge_keeps_the_duplicates_other_abn_and_xero_contact_as_aliases(pers
     )
     aliases = set(AccountAlias.objects.filter(account=survivor).values_list("kind", "value"))
     assert {(AliasKind.ABN, OTHER_ABN), (AliasKind.XERO_CONTACT, "xero-11")} <= aliases
+    # And the other way round: the duplicate's ABN sorts before the survivor's.
+    third = AccountFactory(legal_name="Swan River Dental", abn="53004085616")
+    fourth = AccountFactory(legal_name="Swan River Dental Pty Ltd", abn="33102417032")
+    assert fourth.abn < third.abn
+    services.merge_accounts(
+        survivor=third, duplicate=fourth, choices={}, actor=personas["data_steward"], reason="Same client"
+    )
+    assert AccountAlias.objects.filter(account=third, kind=AliasKind.ABN, value="33102417032").exists()
     # The same ABN and Xero id on both: no alias repeats what the survivor already says.
-    first = AccountFactory(legal_name="Bluegum Pty Ltd", abn="33102417032", xero_contact_id="xero-5")
-    second = AccountFactory(legal_name="Bluegum", abn="33102417032", xero_contact_id="xero-5")
+    first = AccountFactory(legal_name="Bluegum Pty Ltd", abn="51824753556", xero_contact_id="xero-5")
+    second = AccountFactory(legal_name="Bluegum", abn="51824753556", xero_contact_id="xero-5")
     services.merge_accounts(
         survivor=first, duplicate=second, choices={}, actor=personas["data_steward"], reason="Same client"
     )
@@ -565,11 +573,14 @@ def test_merge_and_undo_reasons_are_cut_at_three_hundred_characters(acme, person
     assert merge.undo_reason == "y" * 300
 
 
-def test_undo_is_refused_when_the_duplicate_was_pointed_elsewhere_by_hand(acme, personas):
-    survivor, duplicate, _rows = acme
-    merge = _merge(acme, personas)
-    elsewhere = AccountFactory(legal_name="Somebody Else")
-    assert elsewhere.pk > survivor.pk
+@pytest.mark.parametrize("elsewhere_first", [True, False], ids=["an-older-account", "a-newer-account"])
+def test_undo_is_refused_when_the_duplicate_was_pointed_elsewhere_by_hand(personas, elsewhere_first):
+    older = AccountFactory(legal_name="Somebody Else") if elsewhere_first else None
+    survivor, duplicate = AccountFactory(legal_name="Acme Pty Ltd"), AccountFactory(legal_name="ACME")
+    elsewhere = older or AccountFactory(legal_name="Somebody Else")
+    merge = services.merge_accounts(
+        survivor=survivor, duplicate=duplicate, choices={}, actor=personas["data_steward"], reason="Same client"
+    )
     Account.objects.filter(pk=duplicate.pk).update(merged_into=elsewhere)
     with pytest.raises(MergeError, match="is no longer merged into"):
         services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="undo")
@@ -765,9 +776,14 @@ def test_the_survivors_page_query_count_is_fixed_with_or_without_merges(acme, pe
 
 def test_merge_choices_must_name_real_fields(acme, personas):
     survivor, duplicate, _rows = acme
-    with pytest.raises(MergeError, match="Unknown merge choices"):
+    with pytest.raises(MergeError, match=r"^Unknown merge choices: code\.$"):
         services.merge_accounts(
             survivor=survivor, duplicate=duplicate, choices={"code": "duplicate"}, actor=personas["data_steward"],
+            reason="x",
+        )  # fmt: skip
+    with pytest.raises(MergeError, match=r"^Unknown merge choices: \{'suburb': 'both'\}\.$"):
+        services.merge_accounts(
+            survivor=survivor, duplicate=duplicate, choices={"suburb": "both"}, actor=personas["data_steward"],
             reason="x",
         )  # fmt: skip
     with pytest.raises(ValidationError):
