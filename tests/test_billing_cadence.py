@@ -1,5 +1,6 @@
 """What Xero bills per year: cadence and annual value, every figure worked out by hand."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -181,6 +182,7 @@ def test_month_range_across_new_year_starts_in_the_year_before():
         ("FY2026-27", "2026-07-01", "2027-06-30"),
         ("12 months (04/08/2025 - 03/08/2026)", "2025-08-04", "2026-08-03"),
         ("2026-07-01 to 2027-06-30", "2026-07-01", "2027-06-30"),
+        ("Backup - Dec-99", "2099-12-01", "2099-12-31"),  # two digits are always this century
     ],
 )
 def test_stated_periods_start_and_end_on_the_days_they_name(text, start, end):
@@ -194,6 +196,9 @@ def test_stated_periods_start_and_end_on_the_days_they_name(text, start, end):
     [
         ("30/01/2026 - 28/02/2026", 1),  # from the 30th: a month ends on the 28th in February
         ("31/01/2027 - 27/02/2027", 1),  # February 2027 has 28 days (2028 is the leap year)
+        ("01/02/2026 - 30/03/2026", 2),  # a day short of two months
+        ("01/07/2026 - 29/06/2027", 12),  # a day short of a year
+        ("02/07/2026 - 01/07/2027", 12),
         ("31/01/2026 - 27/02/2026", 1),  # a day short of a month's end is still a month
         ("six months", 6),
         ("three-month licence", 3),
@@ -434,6 +439,23 @@ def test_a_financial_year_must_end_the_year_after_it_starts(text):
     assert period is None or period.start is None
 
 
+def test_a_range_with_a_day_that_does_not_exist_states_no_range():
+    assert stated_period("31/02/2026 - 30/03/2026") is None
+
+
+def test_a_stated_period_cannot_be_changed_by_whoever_reads_it():
+    # Periods are cached and shared between lines: one reader must not change another's.
+    period = stated_period("August 2026")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        period.months = 3
+    assert stated_period("August 2026").months == 1
+
+
+def test_a_year_billed_at_fifty_cents_net_is_still_told():
+    lines = [line("A1", "2025-08-04", "100.00", description="Annual"), line("CN", "2025-09-01", "99.50", kind="credit")]
+    assert annualise(lines).annual_value == D("0.50")
+
+
 def test_a_one_day_range_is_a_pro_rata_period():
     period = stated_period("Callout 01/07/2026 - 01/07/2026")
     assert (period.partial, period.start, period.end) == (True, dt.date(2026, 7, 1), dt.date(2026, 7, 1))
@@ -488,6 +510,10 @@ def test_values_round_half_up_to_cents():
         ("5000", "5150", True),
         ("50000", "49400", True),  # $600 down, over $500
         ("12000", "6000", True),
+        ("5000", "5100", False),  # exactly $100 is not beyond $100
+        ("5000", "5101", True),
+        ("20000", "20200", False),  # exactly 1% ($200) is not beyond 1%
+        ("20000", "20201", True),
     ],
 )
 def test_drift_is_beyond_one_percent_and_one_hundred_dollars(held, billed, drift):
