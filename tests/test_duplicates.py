@@ -853,3 +853,15 @@ def test_undo_moves_both_accounts_one_version_on(acme, personas):
     seen = {account.pk: account.version for account in Account.objects.filter(pk__in=[survivor.pk, duplicate.pk])}
     services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="Two clients after all")
     assert {a.pk: a.version for a in Account.objects.filter(pk__in=seen)} == {pk: v + 1 for pk, v in seen.items()}
+
+
+def test_a_merge_whose_xero_id_names_a_third_account_is_refused_and_merges_nothing(personas):
+    survivor = AccountFactory(legal_name="Acme Pty Ltd", xero_contact_id="xero-1")
+    duplicate = AccountFactory(legal_name="ACME", xero_contact_id="xero-2")
+    third = AccountFactory(legal_name="Acme Holdings")
+    AliasFactory(account=third, kind=AliasKind.XERO_CONTACT, value="xero-2")
+    with pytest.raises(MergeError, match=r"xero-2 already belongs to .* Nothing was merged\."):
+        services.merge_accounts(
+            survivor=survivor, duplicate=duplicate, choices={}, actor=personas["data_steward"], reason="Same client"
+        )
+    assert _fresh(duplicate).merged_into_id is None and not AccountMerge.objects.exists()
