@@ -3,6 +3,7 @@
     .venv/bin/python tools/mutation_run.py                 # every module below
     .venv/bin/python tools/mutation_run.py signing risk    # only these (by key)
     .venv/bin/python tools/mutation_run.py --list          # what would run
+    .venv/bin/python tools/mutation_run.py merge --workdir W --again   # W's survivors vs today's tests
 
 Not part of `make test`: it takes minutes per module. cosmic-ray edits the file it mutates,
 so the run works on a copy of the repository's tracked files in a temporary directory
@@ -117,6 +118,21 @@ def copy_tree(work: Path) -> Path:
     return tree
 
 
+def refresh_tests(work: Path, keys: list[str]) -> Path:
+    """Today's tests in the earlier run's tree; refuses when a mutated module has changed
+    since (the session's mutations are positions in the old file)."""
+    tree = work / "tree"
+    for key in keys:
+        module = TARGETS[key].module
+        if (ROOT / module).read_bytes() != (tree / module).read_bytes():
+            sys.exit(f"{module} changed since the run in {work}: run it afresh (without --again).")
+    files = subprocess.run(["git", "ls-files", "tests"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in files.split():
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
+    return tree
+
+
 def config(target: Target, tree: Path, python: str, tests: str) -> str:
     command = f"{python} -m pytest -x -q -p no:cacheprovider --ds=mutation_settings --reuse-db -o addopts='' {tests}"
     lines = [
@@ -188,15 +204,23 @@ def main() -> int:
     parser.add_argument("keys", nargs="*", help=f"modules to run (default all): {', '.join(TARGETS)}")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--workdir", help="keep the sessions here (default: a new temporary directory)")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="run an earlier session's survivors (in --workdir) again against today's tests, "
+        "after adding tests that should kill them; the module itself must not have changed",
+    )
     args = parser.parse_args()
     keys = args.keys or list(TARGETS)
     if args.list:
         for key in keys:
             print(f"{key:11} {TARGETS[key].module:30} {TARGETS[key].tests}")
         return 0
+    if args.again and not args.workdir:
+        parser.error("--again needs the --workdir of the earlier run")
     work = Path(args.workdir or tempfile.mkdtemp(prefix="mutation-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    tree = copy_tree(work)
+    tree = refresh_tests(work, keys) if args.again else copy_tree(work)
     python = sys.executable
     bindir = Path(python).parent
     rows = []
@@ -204,17 +228,22 @@ def main() -> int:
         target = TARGETS[key]
         started = time.monotonic()
         cfg, session = work / f"{key}.toml", work / f"{key}.sqlite"
-        cfg.write_text(config(target, tree, python, target.tests))
-        session.unlink(missing_ok=True)
-        run([str(bindir / "cosmic-ray"), "init", str(cfg), str(session)], tree)
-        run([str(bindir / "cr-filter-operators"), str(session), str(cfg)], tree)
-        if target.lines:
-            run([str(bindir / "cr-filter-lines"), "--config", str(cfg), str(session)], tree)
-        run([str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)], tree)
-        if target.then:
+        if args.again:
             forget_survivors(session)
-            cfg.write_text(config(target, tree, python, target.then))
+            cfg.write_text(config(target, tree, python, f"{target.tests} {target.then}".strip()))
             run([str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)], tree)
+        else:
+            cfg.write_text(config(target, tree, python, target.tests))
+            session.unlink(missing_ok=True)
+            run([str(bindir / "cosmic-ray"), "init", str(cfg), str(session)], tree)
+            run([str(bindir / "cr-filter-operators"), str(session), str(cfg)], tree)
+            if target.lines:
+                run([str(bindir / "cr-filter-lines"), "--config", str(cfg), str(session)], tree)
+            run([str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)], tree)
+            if target.then:
+                forget_survivors(session)
+                cfg.write_text(config(target, tree, python, target.then))
+                run([str(bindir / "cosmic-ray"), "exec", str(cfg), str(session)], tree)
         result = score(session)
         (work / f"{key}.survivors.txt").write_text("\n".join(result.pop("survivors")))
         rows.append((key, target.module, result, time.monotonic() - started))
