@@ -18,6 +18,9 @@ class BillingSyncConfig(AppConfig):
             )
         )
         register(
+            Panel("onboarding_order", "billing_handoff", "billing_sync/partials/order_panel.html", panels.order_billing)
+        )
+        register(
             Panel(
                 "agent_lookup", "billing_discrepancies", "billing_sync/partials/account_panel.html", panels.account, 20
             )

@@ -59,6 +59,12 @@ class MatchMethod(models.TextChoices):
     ABN = "abn", "ABN (TaxNumber)"
     NAME = "name", "Name or alias"
     FINANCE = "finance", "Mapped by Finance"
+    ORDER_ID = "order_id", "Order ID on an invoice"  # an invoice's Reference named an activated order
+
+    @classmethod
+    def settled(cls) -> list[str]:
+        """Answers the automatic matching never revisits: a person's, or an order ID's."""
+        return [cls.FINANCE, cls.ORDER_ID]
 
 
 class Cause(models.TextChoices):
@@ -66,6 +72,15 @@ class Cause(models.TextChoices):
     NOT_IN_CRM = "not_in_crm", "Xero bills a subscription the CRM lacks"
     NOT_BILLED = "not_billed", "Live subscription Xero has not billed"
     BILLED_AFTER_END = "billed_after_end", "Invoice for a lapsed or cancelled subscription"
+    HANDOFF_NOT_INVOICED = "handoff_not_invoiced", "Activated order not invoiced"
+
+
+class HandoffStatus(models.TextChoices):
+    """Where an activated order's billing stands (the first billed invoice carrying its ID)."""
+
+    AWAITING = "awaiting", "Awaiting first invoice"
+    OVERDUE = "overdue", "Not invoiced (overdue)"  # past BILLING_HANDOFF_GRACE_DAYS after the start date
+    INVOICED = "invoiced", "Invoiced"
 
 
 class DiscrepancyStatus(models.TextChoices):

@@ -1,7 +1,10 @@
 """Demo data for `make run`: a month of Finance's Xero exports for a dozen of the demo
 world's clients, written in Xero's real layouts and imported through the same service
 as the /billing/ page, so the queue shows real-looking discrepancies of each cause, a
-contact held for Finance, one with no account, and one case already resolved.
+contact held for Finance, one with no account, and one case already resolved. The
+onboarding demo's activated orders (`seed_demo_orders` runs first) are billed with their
+order ID as the invoice Reference under a Xero name unlike the client's, except the
+oldest (not invoiced: a case) and the newest (awaiting its first invoice).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from billing_sync import services
+from billing_sync import orders, services
 from billing_sync.choices import Cause, Resolution
 from billing_sync.models import Discrepancy, XeroImport
 from billing_sync.reconcile import _add_months
@@ -45,7 +48,9 @@ class _Export:
         self.rows: list[dict] = []
         self.number = 4100
 
-    def bill(self, contact: str, day: dt.date, product: Product, amount: Decimal, description: str, today) -> None:
+    def bill(
+        self, contact: str, day: dt.date, product: Product, amount: Decimal, description: str, today, reference=None
+    ) -> None:
         self.number += 1
         amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
         tax = (amount / 10).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -54,7 +59,9 @@ class _Export:
             {
                 "ContactName": contact,
                 "InvoiceNumber": f"INV-{self.number}",
-                "Reference": f"{product.name} subscription" if product else "",
+                "Reference": reference
+                if reference is not None
+                else (f"{product.name} subscription" if product else ""),
                 "InvoiceDate": f"{day:%d/%m/%Y}",
                 "DueDate": f"{day + dt.timedelta(days=30):%d/%m/%Y}",
                 "Total": f"{amount + tax:.2f}",
@@ -116,7 +123,9 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
         return ["No demo world yet: run `manage.py seed_demo` first."]
     if XeroImport.objects.exists():
         return [f"Xero imports already present ({XeroImport.objects.count()}); the demo's are not loaded again."]
-    candidates = _clients(today)
+    handoffs = list(orders.handoffs().filter(start_date__lte=today).order_by("start_date", "pk"))
+    ordered = {h.order.account_id for h in handoffs}
+    candidates = [a for a in _clients(today) if a.pk not in ordered]
     products = list(Product.objects.order_by("pk"))
     export, contacts = _Export(), []
     chosen: list[Account] = []
@@ -169,6 +178,7 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
                 f"{ended.product.name} - {_add_months(today.replace(day=1), -1):%B %Y}", today,
             )  # fmt: skip
     export.bill(UNKNOWN_CLIENT, today.replace(day=1), products[0], Decimal("95"), "Onsite support (hours)", today)
+    invoiced = _bill_handoffs(export, handoffs[1:-1], today)
     with tempfile.TemporaryDirectory(prefix="cloudcore-xero-") as folder:
         directory = Path(folder)
         _write(directory / "SalesInvoices.csv", INVOICE_HEADERS, export.rows)
@@ -190,6 +200,11 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
         )
         run = services.run_import(paths=list(directory.iterdir()), actor=finance, today=today)
     lines = [f"Imported the demo's Xero exports (import #{run.pk}): {len(export.rows)} invoice lines."]
+    if handoffs:
+        lines.append(
+            f"Activated orders: {len(invoiced)} invoiced with the order ID as Reference ({', '.join(invoiced)}), "
+            f"{len(handoffs) - len(invoiced)} not yet (/billing/handoffs/)."
+        )
     accepted = story.get("accepted", [None])[0]
     case = Discrepancy.objects.filter(account=accepted, cause=Cause.VALUE).first() if accepted else None
     if case is not None:
@@ -205,6 +220,39 @@ def seed_demo_billing(*, today: dt.date | None = None) -> list[str]:
         f"Billing discrepancies: {totals['count']} open, ${totals['amount']:,.2f} at stake (log in as finance)."
     )
     return lines
+
+
+def _bill_handoffs(export: _Export, handoffs: list, today: dt.date) -> list[str]:
+    """Each hand-off's first invoice: its plan for the month it started, the order ID as
+    the Reference, and the client's other live subscriptions, under a Xero name unlike the
+    client's (the order ID maps it)."""
+    ids = {p.get("subscription_id") for h in handoffs for p in h.lines}
+    subscriptions = {
+        s.pk: s for s in Subscription.objects.filter(pk__in=ids).select_related("product").only("pk", "product")
+    }
+    others = Subscription.objects.filter(
+        account__in=[h.order.account_id for h in handoffs],
+        status=SubscriptionStatus.ACTIVE,
+        annual_value__gt=0,
+        start_date__lte=today,
+    ).exclude(pk__in=ids)
+    by_account: dict[int, list[Subscription]] = {}
+    for sub in others.select_related("product").order_by("pk"):
+        by_account.setdefault(sub.account_id, []).append(sub)
+    done = []
+    for handoff in handoffs:
+        name = f"{_loose(handoff.order.account.legal_name)} - accounts"
+        for p in handoff.lines:
+            sub = subscriptions.get(p.get("subscription_id"))
+            if sub is None:
+                continue
+            day = handoff.start_date
+            description = f"{sub.product.name} - {day:%B %Y}, {p.get('seats')} seats"
+            export.bill(name, day, sub.product, Decimal(p["annual_value"]) / 12, description, today, handoff.order_ref)
+        for sub in by_account.get(handoff.order.account_id, []):
+            export.monthly(name, sub.product, sub.annual_value, today)
+        done.append(handoff.order_ref)
+    return done
 
 
 def _loose(name: str) -> str:

@@ -8,7 +8,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from billing_sync.choices import Cause, DiscrepancyStatus
+from billing_sync import orders
+from billing_sync.choices import Cause, DiscrepancyStatus, HandoffStatus
 from billing_sync.models import Discrepancy
 from cloudcore_crm.roles import FINANCE
 from customers.filters import StaffFilter
@@ -47,3 +48,29 @@ class DiscrepancyFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(opened_at__lte=timezone.now() - dt.timedelta(days=int(value)))
+
+
+class HandoffFilter(django_filters.FilterSet):
+    """The billing hand-offs (activated orders) on Finance's page: by status, order ID or client."""
+
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Order ID, client code or name", "type": "search"}),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=HandoffStatus.choices, method="filter_status", empty_label="Any status", label="Status"
+    )
+
+    def filter_q(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        if value.upper().startswith("ORD-"):
+            return queryset.filter(order_ref__istartswith=value)
+        if value.upper().startswith("CC") and value[2:].isdigit():
+            return queryset.filter(order__account__code=value.upper())
+        return queryset.filter(order__account__legal_name__icontains=value)
+
+    def filter_status(self, queryset, name, value):
+        return orders.with_status(queryset, value, today=timezone.localdate()) if value else queryset

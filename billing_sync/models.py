@@ -141,6 +141,10 @@ class XeroInvoiceLine(models.Model):
     invoice_date = models.DateField()
     due_date = models.DateField(null=True, blank=True)
     reference = models.CharField(max_length=255, blank=True)
+    # The activated order the line bills: an order ID its Reference (or description)
+    # carries and a subscription (or onboarding's hand-off) holds. Such a line belongs
+    # to that order's account and subscription, whatever its contact or wording says.
+    order_ref = models.CharField("order ID", max_length=20, blank=True, db_index=True, db_default="")
     item_code = models.CharField(max_length=50, blank=True)
     description = models.TextField(blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("1"))
@@ -177,7 +181,7 @@ class Discrepancy(models.Model):
     """
 
     key = models.CharField(max_length=80, unique=True)
-    cause = models.CharField(max_length=16, choices=choices.Cause.choices)
+    cause = models.CharField(max_length=24, choices=choices.Cause.choices)
     status = models.CharField(
         max_length=8, choices=choices.DiscrepancyStatus.choices, default=choices.DiscrepancyStatus.OPEN
     )
@@ -236,6 +240,13 @@ class Discrepancy(models.Model):
     @property
     def age_days(self) -> int:
         return (timezone.now() - self.opened_at).days
+
+    @property
+    def order_ref(self) -> str:
+        """The order ID a hand-off case is about (its key names it)."""
+        if self.cause != choices.Cause.HANDOFF_NOT_INVOICED:
+            return ""
+        return self.key.partition(":")[2]
 
     @property
     def difference(self) -> Decimal | None:

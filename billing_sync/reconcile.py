@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from billing_sync import orders
 from billing_sync.choices import Cause, InvoiceStatus, InvoiceType, MatchStatus
 from billing_sync.models import XeroContact, XeroInvoiceLine
 from customers.billing_cadence import BillingEstimate, InvoiceLine, Tolerance, annualise
@@ -200,6 +201,8 @@ def find(*, today: dt.date, account_ids: list[int] | None = None) -> list[Findin
                     invoices=_evidence(recent),
                 )
             )
+    awaiting, handoff_findings = handoffs(today=today, account_ids=account_ids)
+    findings += handoff_findings
     for (account_id, product_id), subs in subscriptions.items():
         estimate = estimates.get((account_id, product_id))
         if estimate is not None and estimate.cadence is not None and estimate.cadence.months is None:
@@ -209,8 +212,8 @@ def find(*, today: dt.date, account_ids: list[int] | None = None) -> list[Findin
         sales = [line for line in lines if line.status in BILLED and not line.is_credit]
         last_billed = max((line.date for line in sales), default=None)
         for pk, _, _, value, status, start, _, _ in subs:
-            if status != SubscriptionStatus.ACTIVE or not value or start > today:
-                continue
+            if status != SubscriptionStatus.ACTIVE or not value or start > today or pk in awaiting:
+                continue  # (a hand-off awaiting its first invoice has its own cause)
             due = _add_months(last_billed or start, months) + grace
             if due >= today:
                 continue
@@ -234,3 +237,50 @@ def find(*, today: dt.date, account_ids: list[int] | None = None) -> list[Findin
                 )
             )
     return findings
+
+
+def handoffs(*, today: dt.date, account_ids: list[int] | None = None) -> tuple[set[int], list[Finding]]:
+    """Activated orders no billed invoice carries the ID of: their live subscriptions
+    (left out of "not billed": the hand-off's own cause covers them), and a finding for each
+    one more than `BILLING_HANDOFF_GRACE_DAYS` past its start date. Two queries."""
+    waiting = orders.handoffs().filter(first_invoice_date__isnull=True, order__account__isnull=False)
+    if account_ids is not None:
+        waiting = waiting.filter(order__account_id__in=account_ids)
+    rows = list(waiting.values_list("order_ref", "order__account_id", "start_date", "annual_total", "lines"))
+    ids = {p.get("subscription_id") for *_, lines in rows for p in lines if p.get("subscription_id")}
+    subscriptions = {
+        pk: (status, product_id, order_ref)
+        for pk, status, product_id, order_ref in Subscription.objects.filter(pk__in=ids).values_list(
+            "pk", "status", "product_id", "order_ref"
+        )
+    }
+    grace = orders.grace_days()
+    awaiting: set[int] = set()
+    findings: list[Finding] = []
+    for ref, account_id, start, total, lines in rows:
+        # The order's subscriptions still live and still its own (a later order may
+        # have taken one over: its hand-off is the one waiting now).
+        live = [
+            (pk, subscriptions[pk][1])
+            for pk in (p.get("subscription_id") for p in lines)
+            if pk in subscriptions and subscriptions[pk][0] in LIVE and subscriptions[pk][2] == ref
+        ]
+        if not live:
+            continue
+        awaiting.update(pk for pk, _ in live)
+        if (today - start).days <= grace:
+            continue
+        findings.append(
+            Finding(
+                Cause.HANDOFF_NOT_INVOICED,
+                f"{orders.CASE_PREFIX}{ref}",
+                account_id,
+                live[0][1],
+                subscription_id=live[0][0],
+                crm_value=total,
+                amount=total,
+                detail=f"Order {ref}: billing was to start on {start:%d/%m/%Y} and no billed Xero invoice "
+                f"carries the order ID ({grace} days' grace). Plan: {orders.plan_text(lines)}",
+            )
+        )
+    return awaiting, findings

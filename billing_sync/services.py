@@ -39,6 +39,7 @@ from billing_sync.choices import (
 )
 from billing_sync.mapping import AccountMatcher
 from billing_sync.models import Discrepancy, XeroContact, XeroImport, XeroImportFile, XeroInvoiceLine
+from billing_sync.orders import OrderTargets, order_id_in
 from billing_sync.parsing import ContactRecord, InvoiceLineRecord, NotAXeroExport, Rejected, open_export, rejected_csv
 from billing_sync.products import ProductResolver
 from cloudcore_crm.lib import bulkload
@@ -83,6 +84,10 @@ class FileOutcome:
     message: str = ""
     rejected_csv: str = ""
     seconds: float = 0.0
+    unknown_refs: set[str] = field(default_factory=set)  # order IDs no subscription or hand-off holds
+    mapped: list[dict] = field(default_factory=list)  # contacts mapped by an order ID
+    # contacts with no account whose lines carry a known order ID: name_key -> (contact, accounts, ref, invoice)
+    to_map: dict[str, tuple] = field(default_factory=dict)
 
 
 class _Progress:
@@ -114,6 +119,7 @@ class ImportContext:
     matcher: AccountMatcher
     products: ProductResolver
     progress: _Progress
+    orders: OrderTargets = field(default_factory=OrderTargets)
     contacts: dict[str, XeroContact] = field(default_factory=dict)  # by name_key
     by_spelling: dict[str, XeroContact] = field(default_factory=dict)  # by the name as the file spells it
     touched_contacts: set[int] = field(default_factory=set)  # contacts whose facts changed: match again
@@ -170,6 +176,7 @@ def run_import(
             context = ImportContext.build(run, actor, progress)
             for item in inputs:
                 outcomes.append(_import_file(item, context))
+            summary["order_ids"] = _order_summary(outcomes)
             mapped = map_contacts(context=context)
             summary["contacts"] = mapped
             result = reconcile(today=today, reason=f"Xero import #{run.pk}")
@@ -259,7 +266,7 @@ def _import_contacts(records: Iterator, context: ImportContext, outcome: FileOut
             continue  # added earlier in this file: saved with the new ones
         changed.append(contact)
         outcome.counts["contacts updated"] += 1
-        if contact.method != MatchMethod.FINANCE:
+        if contact.method not in MatchMethod.settled():
             context.touched_contacts.add(contact.pk)
     if not rejected:
         _save_new_contacts(new)
@@ -274,7 +281,7 @@ def _import_contacts(records: Iterator, context: ImportContext, outcome: FileOut
 _LINE_COLUMNS = (
     "invoice_number", "line_no", "invoice_type", "status", "contact_id", "account_id", "product_id", "invoice_date",
     "due_date", "reference", "item_code", "description", "quantity", "unit_amount", "line_amount", "invoice_total",
-    "currency", "xero_invoice_id", "fingerprint", "first_import_id", "last_import_id",
+    "currency", "xero_invoice_id", "fingerprint", "first_import_id", "last_import_id", "order_ref",
 )  # fmt: skip
 _ACCOUNT, _FINGERPRINT, _FIRST = _LINE_COLUMNS.index("account_id"), 18, 19
 
@@ -304,6 +311,8 @@ def _import_lines(records: Iterator, context: ImportContext, outcome: FileOutcom
     if chunk and not rejected:
         _write_lines(chunk, context, outcome, lines_seen)
     context.progress.add(len(chunk))
+    if not rejected:
+        _map_by_order(context, outcome)
 
 
 def _contacts_of(chunk: list[InvoiceLineRecord], context: ImportContext) -> None:
@@ -329,32 +338,50 @@ def _write_lines(chunk: list[InvoiceLineRecord], context: ImportContext, outcome
     run_id = context.run.pk
     _contacts_of(chunk, context)
     numbers = {record.number for record in chunk}
-    existing: dict[tuple[str, int], tuple[int, str, int | None, int | None]] = {
-        (number, line_no): (pk, fingerprint, account_id, first)
-        for pk, number, line_no, fingerprint, account_id, first in XeroInvoiceLine.objects.filter(
+    existing: dict[tuple[str, int], tuple[int, str, int | None, int | None, str]] = {
+        (number, line_no): (pk, fingerprint, account_id, first, order_ref)
+        for pk, number, line_no, fingerprint, account_id, first, order_ref in XeroInvoiceLine.objects.filter(
             invoice_number__in=numbers
-        ).values_list("pk", "invoice_number", "line_no", "fingerprint", "account_id", "first_import_id")
+        ).values_list("pk", "invoice_number", "line_no", "fingerprint", "account_id", "first_import_id", "order_ref")
     }
     resolve = context.products.resolve
+    refs = [order_id_in(record.reference, record.description) for record in chunk]
+    targets = context.orders.lookup(refs)
     new: list[tuple] = []
     changed: list[XeroInvoiceLine] = []
-    for record in chunk:
+    for record, ref in zip(chunk, refs, strict=True):
         seen[record.number] += 1
         line_no = seen[record.number]
         contact = context.by_spelling[record.contact_name]
         product = resolve(item_code=record.item_code, description=record.description, reference=record.reference)
+        product_id = product.pk if product else None
+        account_id = contact.account_id
+        # An order ID the line carries (its invoice's Reference, else its description)
+        # decides its client and fills in its product, before the contact's name does.
+        target = targets.get(ref)
+        if target is not None:
+            account_id, product_id = target.account_id, target.product_for(product_id)
+            outcome.counts["lines matched by order ID"] += 1
+            if contact.account_id is None:
+                _, accounts, *_ = outcome.to_map.setdefault(contact.name_key, (contact, set(), ref, record.number))
+                accounts.add(target.account_id)
+            elif contact.account_id != target.account_id:
+                outcome.counts["lines whose order ID names another client than the contact"] += 1
+        elif ref:
+            outcome.unknown_refs.add(ref)
+            ref = ""  # an unknown order ID changes nothing
         values = (
-            record.number, line_no, record.invoice_type, record.status, contact.pk, contact.account_id,
-            product.pk if product else None, record.date, record.due_date, record.reference, record.item_code,
+            record.number, line_no, record.invoice_type, record.status, contact.pk, account_id,
+            product_id, record.date, record.due_date, record.reference, record.item_code,
             record.description, record.quantity, record.unit_amount, record.line_amount, record.total,
-            record.currency, record.invoice_id, "", run_id, run_id,
+            record.currency, record.invoice_id, "", run_id, run_id, ref,
         )  # fmt: skip
         fingerprint = _fingerprint(values)
         before = existing.pop((record.number, line_no), None)
         if before is None:
-            new.append((*values[:_FINGERPRINT], fingerprint, run_id, run_id))
+            new.append((*values[:_FINGERPRINT], fingerprint, run_id, run_id, ref))
             outcome.counts["lines added"] += 1
-        elif before[1] != fingerprint or before[2] != values[_ACCOUNT]:
+        elif before[1] != fingerprint or before[2] != values[_ACCOUNT] or before[4] != ref:
             line = XeroInvoiceLine(**dict(zip(_LINE_COLUMNS, values, strict=True)))
             line.pk, line.fingerprint, line.first_import_id = before[0], fingerprint, before[3]
             changed.append(line)
@@ -369,6 +396,45 @@ def _write_lines(chunk: list[InvoiceLineRecord], context: ImportContext, outcome
     bulkload.insert_rows(XeroInvoiceLine, new, names=_LINE_COLUMNS)
     bulkload.update(changed, [c for c in _LINE_COLUMNS if c not in ("invoice_number", "line_no", "first_import_id")])
     outcome.counts["invoices"] += len(numbers)
+
+
+def _map_by_order(context: ImportContext, outcome: FileOutcome) -> None:
+    """A contact with no account whose invoices carry an activated order's ID is that
+    order's client: mapped through `map_contact`, as Finance would, the reason naming the
+    invoice and the order. Orders of two clients on one contact are left for Finance."""
+    unknown = len(outcome.unknown_refs)
+    if unknown:
+        outcome.counts["unknown order IDs (nothing changed)"] = unknown
+    for contact, accounts, ref, number in outcome.to_map.values():
+        if len(accounts) != 1:
+            outcome.counts["contacts naming orders of two clients (left for Finance)"] += 1
+            continue
+        account = Account.objects.get(pk=next(iter(accounts)))
+        try:
+            mapped = map_contact(
+                contact=contact,
+                account=account,
+                actor=context.actor,
+                reason=f"{context.reason}: invoice {number} carries order {ref} of {account.code}",
+                method=MatchMethod.ORDER_ID,
+            )
+        except DomainError as error:
+            outcome.counts["contacts an order ID could not map (left for Finance)"] += 1
+            logger.info("Xero contact %s not mapped by order %s: %s", contact.name, ref, error)
+            continue
+        contact.status, contact.account_id, contact.method = mapped.status, mapped.account_id, mapped.method
+        context.matcher.remember(account_id=account.pk, identifier=mapped.identifier)
+        outcome.counts["contacts mapped by order ID"] += 1
+        outcome.mapped.append({"contact": contact.name, "account": account.code, "order": ref, "invoice": number})
+
+
+def _order_summary(outcomes: list[FileOutcome]) -> dict:
+    kept = [o for o in outcomes if o.status not in (FileStatus.REJECTED, FileStatus.REFUSED)]
+    return {
+        "matched": sum(o.counts["lines matched by order ID"] for o in kept),
+        "mapped": [m for o in kept for m in o.mapped],
+        "unknown": sorted({ref for o in kept for ref in o.unknown_refs}),
+    }
 
 
 def _finish(run: XeroImport, outcomes: list[FileOutcome], summary: dict, *, dry_run: bool) -> XeroImport:
@@ -479,7 +545,7 @@ def map_contacts(*, context: ImportContext | None = None, contact_ids: Iterable[
     account when the answer changed. New contacts were matched as they were first seen."""
     matcher = context.matcher if context else AccountMatcher.build()
     reason = context.reason if context else "Contact mapping"
-    unsettled = XeroContact.objects.exclude(method=MatchMethod.FINANCE)
+    unsettled = XeroContact.objects.exclude(method__in=MatchMethod.settled())
     if contact_ids is not None:
         contacts = unsettled.filter(pk__in=list(contact_ids))
     else:
@@ -491,15 +557,29 @@ def map_contacts(*, context: ImportContext | None = None, contact_ids: Iterable[
             contact._change_reason = f"{reason}: {contact.get_status_display().lower()}"
             contact.save()
             if contact.account_id != before:
-                XeroInvoiceLine.objects.filter(contact=contact).update(account_id=contact.account_id)
+                _point_lines(contact, contact.account_id)
     return dict(XeroContact.objects.order_by().values_list("status").annotate(n=Count("pk")))
 
 
+def _point_lines(contact: XeroContact, account_id: int | None) -> None:
+    """The contact's lines follow its account, except those carrying an activated order's
+    ID: they belong to that order's client whatever the contact is."""
+    XeroInvoiceLine.objects.filter(contact=contact, order_ref="").update(account_id=account_id)
+
+
 @transaction.atomic
-def map_contact(*, contact: XeroContact, account: Account, actor: AbstractBaseUser, reason: str = "") -> XeroContact:
+def map_contact(
+    *,
+    contact: XeroContact,
+    account: Account,
+    actor: AbstractBaseUser,
+    reason: str = "",
+    method: str = MatchMethod.FINANCE,
+) -> XeroContact:
     """Finance's answer for a held or unmatched contact: it is this account. The answer
     becomes the account's Xero contact id (or, when it has one already, an alias), so the
-    next import resolves the contact by itself."""
+    next import resolves the contact by itself. `method` says how the answer was found
+    (Finance's, or an order ID on the contact's invoice, found by the import)."""
     require_finance(actor, "Mapping Xero contacts")
     contact = XeroContact.objects.select_for_update().get(pk=contact.pk)
     why = (reason or "").strip() or f"Xero contact “{contact.name}” mapped by Finance"
@@ -527,11 +607,11 @@ def map_contact(*, contact: XeroContact, account: Account, actor: AbstractBaseUs
         except AliasTakenError as taken:
             raise ResolutionError(str(taken)) from None
     contact.account = account
-    contact.status, contact.method = MatchStatus.MATCHED, MatchMethod.FINANCE
+    contact.status, contact.method = MatchStatus.MATCHED, method
     contact.mapped_by, contact.mapped_at = actor, timezone.now()
     contact._change_reason, contact._history_user = why, actor
     contact.save()
-    XeroInvoiceLine.objects.filter(contact=contact).update(account_id=account.pk)
+    _point_lines(contact, account.pk)
     return contact
 
 
@@ -635,7 +715,11 @@ def reconcile(
         if case.is_open:
             case.status, case.resolution = DiscrepancyStatus.RESOLVED, Resolution.SETTLED
             case.resolved_at, case.resolved_by = now, None
-            case.resolution_reason = "Xero and the CRM now agree."
+            case.resolution_reason = (
+                "No longer waiting: an invoice carries the order ID, or the order's subscriptions ended."
+                if case.cause == Cause.HANDOFF_NOT_INVOICED
+                else "Xero and the CRM now agree."
+            )
             case.resolved_figures = _figures(case)
             case._change_reason = f"{reason}: settled, the figures now agree"
             changed.append(case)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("discrepancies/", views.discrepancy_list, name="discrepancy_list"),
     path("discrepancies/<int:pk>/", views.discrepancy_detail, name="discrepancy_detail"),
     path("discrepancies/<int:pk>/resolve/", views.discrepancy_resolve, name="discrepancy_resolve"),
+    path("handoffs/", views.handoff_list, name="handoff_list"),
 ]

@@ -4,16 +4,20 @@ a service or a queryset, render."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing_sync import services
-from billing_sync.choices import Cause, DiscrepancyStatus, MatchStatus, Resolution
-from billing_sync.filters import DiscrepancyFilter
+from billing_sync import orders, services
+from billing_sync.choices import Cause, DiscrepancyStatus, HandoffStatus, MatchStatus, Resolution
+from billing_sync.filters import DiscrepancyFilter, HandoffFilter
 from billing_sync.forms import MapContactForm, ResolveForm, XeroUploadForm
 from billing_sync.models import Discrepancy, XeroContact, XeroImport, XeroImportFile
 from cloudcore_crm.roles import DATA_STEWARD, EXECUTIVE, FINANCE, has_role
@@ -48,6 +52,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
         "held": XeroContact.objects.filter(status=MatchStatus.HELD).count(),
         "unmatched": XeroContact.objects.filter(status=MatchStatus.UNMATCHED).count(),
         "totals": Discrepancy.objects.open().totals(),
+        "handoffs": _handoff_counts(),
     }
     return render(request, "billing_sync/import_list.html", context, status=400 if form.errors else 200)
 
@@ -158,3 +163,38 @@ def discrepancy_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, str(error))
     return redirect(case.get_absolute_url())
+
+
+def _handoff_counts() -> dict[str, int]:
+    """Hand-offs awaiting a first invoice and overdue, for the links on Finance's page (one query)."""
+    today = timezone.localdate()
+    waiting = orders.handoffs().filter(first_invoice_date__isnull=True)
+    due = today - dt.timedelta(days=orders.grace_days())
+    found = waiting.order_by().aggregate(
+        awaiting=Count("pk", filter=Q(start_date__gte=due)), overdue=Count("pk", filter=Q(start_date__lt=due))
+    )
+    return {"awaiting": found["awaiting"] or 0, "overdue": found["overdue"] or 0}
+
+
+def handoff_list(request: HttpRequest) -> HttpResponse:
+    """Activated orders handed to Finance, each with whether Xero has invoiced it: awaiting
+    the first invoice (days since the start date), overdue (with its case), or invoiced
+    (the first invoice carrying the order ID)."""
+    _readers_only(request)
+    today = timezone.localdate()
+    filterset = HandoffFilter(request.GET, queryset=orders.handoffs())
+    handoffs = filterset.qs if filterset.is_valid() else filterset.queryset
+    page = Paginator(handoffs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(handoff, orders.state(handoff, today=today)) for handoff in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "grace_days": orders.grace_days(),
+        "statuses": HandoffStatus,
+    }
+    template = "billing_sync/partials/handoff_table.html" if request.htmx else "billing_sync/handoff_list.html"
+    return render(request, template, context)

@@ -358,6 +358,8 @@ BILLING_TOLERANCE_AMOUNT = env_str("BILLING_TOLERANCE_AMOUNT", "100")
 # Days past a billing period before a live subscription counts as not billed.
 BILLING_NOT_BILLED_GRACE_DAYS = env_int("BILLING_NOT_BILLED_GRACE_DAYS", 15)
 BILLING_DISCREPANCY_OWNER = env_str("BILLING_DISCREPANCY_OWNER")  # a username; default: first Finance user
+# Days after an activated order's start date before "no invoice carries its ID" is a case.
+BILLING_HANDOFF_GRACE_DAYS = env_int("BILLING_HANDOFF_GRACE_DAYS", 14)
 # The Xero API pull (billing_sync.sources.XeroApiSource); the CSV exports need none of these.
 XERO_CLIENT_ID = env_str("XERO_CLIENT_ID")
 XERO_CLIENT_SECRET = env_str("XERO_CLIENT_SECRET")

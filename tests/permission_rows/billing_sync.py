@@ -25,6 +25,7 @@ ROWS: dict[str, dict[str, int]] = {
     "billing_sync:discrepancy_list": only(*READERS),
     "billing_sync:discrepancy_detail": only(*READERS),
     "billing_sync:discrepancy_resolve": POST_ONLY,
+    "billing_sync:handoff_list": only(*READERS),
     "admin:billing_sync_xerocontact_changelist": only("data_steward", denied=302),
     "admin:billing_sync_xerocontact_change": only("data_steward", denied=302),
     "admin:billing_sync_xerocontact_history": only("data_steward", denied=302),

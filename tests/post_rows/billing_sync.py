@@ -58,4 +58,5 @@ READ_ONLY = {
     "billing_sync:contact_list",
     "billing_sync:discrepancy_list",
     "billing_sync:discrepancy_detail",
+    "billing_sync:handoff_list",
 }
