@@ -352,6 +352,23 @@ class RunContext:
         )
         return account
 
+    def learn_name(self, account: Account, name: str) -> None:
+        """A name the run has just recorded as the account's alias: the run's later files
+        match it as the next run will (whose index is built with the alias). Without this,
+        a client-master variant row matched by its ABN taught the CRM a name that the same
+        run's pipelines and triage sheet then rejected as no client, and the next import
+        took those rows: a second import changed things."""
+        self.index.add(
+            MatchRecord.build(
+                pk=account.pk or -len(self.index.records) - 1,
+                code=account.code,
+                legal_name=account.legal_name,
+                trading_name=account.trading_name,
+                other_names=[name],
+            )
+        )
+        self._named.pop(self.name_key(name), None)
+
     # --- What the run knows of each account (loaded once, kept current as it writes) ---
     def _by_account(self, rows: Iterable[models.Model]) -> dict[int, list]:
         """Records grouped by their account's instance, which they are attached to (so
