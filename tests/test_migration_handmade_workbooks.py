@@ -228,8 +228,9 @@ def test_unknown_values_are_held_once_with_their_row_counts(imported):
 def test_bad_rows_are_rejected_with_their_row_and_reason_and_nothing_else_is(imported):
     files = _files(imported["first"])
     for name, expected in TRUTH["rejected"].items():
-        rows = list(csv.reader(io.StringIO(files[name].rejected_csv)))[1:]
-        found = {row[0]: row[-1] for row in rows}
+        # A workbook whose rows were rejected on more than one sheet says which sheet.
+        rows = list(csv.DictReader(io.StringIO(files[name].rejected_csv)))
+        found = {f"{row['sheet']}!{row['row']}" if "sheet" in row else row["row"]: row["reason"] for row in rows}
         assert set(found) == set(expected), name
         for number, words in expected.items():
             assert words in found[number], (name, number, found[number])

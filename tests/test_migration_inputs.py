@@ -3,8 +3,10 @@ every class of bad input."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gc
+import io
 import shutil
 import weakref
 import zipfile
@@ -465,6 +467,40 @@ def test_a_name_the_client_master_teaches_matches_in_the_same_runs_later_files(t
     assert first.report["stores"]["d3"] == {"created": 2}
     assert set(Opportunity.objects.values_list("account__code", flat=True)) == {"CC101"}
     assert second.report["stores"]["d3"] == {"unchanged": 2}
+
+
+def test_rejected_rows_keep_their_columns_and_say_their_sheet_when_several_sheets_have_them(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Open"
+    ws.append(["Rep: Chloe Bennett"])
+    ws.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
+    ws.append(["Nobody Pty Ltd", "DataVault", "Proposal", "5000"])  # its last two cells empty
+    closed = wb.create_sheet("Closed")
+    closed.append(["Client", "Opportunity", "Value", "Stage", "Why lost"])  # another order
+    closed.append(["Good Client", "Hosting", "700", "Haggling", "n/a"])
+    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+    single = Workbook()
+    single.active.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
+    single.active.append(["Nobody Pty Ltd", "DataVault", "Proposal", "5000"])
+    single.save(tmp_path / "Pipeline - Priya Sharma.xlsx")
+
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    files = {f.name: f for f in run.files.all()}
+    two = files["Pipeline - Chloe Bennett.xlsx"]
+    assert two.counts["rejected"] == 2
+    rows = list(csv.DictReader(io.StringIO(two.rejected_csv)))
+    assert [(r["row"], r["sheet"], r["Client"], r["Value"], r["Stage"]) for r in rows] == [
+        ("3", "Open", "Nobody Pty Ltd", "5000", "Proposal"),
+        ("2", "Closed", "Good Client", "700", "Haggling"),
+    ]
+    assert "no client in the client master matches" in rows[0]["reason"]
+    assert rows[1]["reason"] == "unknown stage 'Haggling'"
+    (one,) = csv.DictReader(io.StringIO(files["Pipeline - Priya Sharma.xlsx"].rejected_csv))
+    assert (one["Close Date"], one["Product"]) == ("", "")
+    assert "no client in the client master matches" in one["reason"]
 
 
 def test_later_rows_of_a_name_held_for_review_say_so_rather_than_unknown(tmp_path, steward):

@@ -171,20 +171,29 @@ def daniel() -> None:
 
 
 def ravi() -> None:
-    """D3: Ravi's workbook: the header on the first row, his own words for everything."""
+    """D3: Ravi's workbook: the header on the first row, his own words for everything, and
+    the deals he has closed on a second sheet with its columns in another order."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "Sheet1"
-    ws.append(["Company", "What", "Where we are", "$", "When", "Product line", "Why lost"])
+    ws.title = "Open"
+    ws.append(["Company", "What", "Where we are", "$", "When", "Product line"])
     rows = [
-        ["Yate Legal Pty Ltd", "Managed Services renewal", "dead", 60000, 46234, "Managed Services",
-         "Timing: budget frozen until FY28"],
-        # row 3: the amount a formula nobody recalculated
-        ["Marri Freight", "Hosting for new depot", "won", "=250*12", "1/09/2026", "Cloud Hosting", None],
-        ["Banksia Hosting", "Backup add-on", "Qualified", "2,400", "1/12/26", "DataVault", None],
-    ]  # fmt: skip
+        # row 2: the amount a formula nobody recalculated
+        ["Marri Freight", "Hosting for new depot", "Proposal", "=250*12", "1/09/2026", "Cloud Hosting"],
+        ["Banksia Hosting", "Backup add-on", "Qualified", "2,400", "1/12/26", "DataVault"],
+    ]
     for row in rows:
         ws.append(row)
+    closed = wb.create_sheet("Closed FY26")
+    closed.append(["Company", "What", "$", "Where we are", "When", "Product line", "Why lost"])
+    rows = [
+        ["Yate Legal Pty Ltd", "Managed Services renewal", 60000, "dead", 46234, "Managed Services",
+         "Timing: budget frozen until FY28"],
+        # row 3: the client whose master row was refused (its start had no day)
+        ["Wandoo Mining", "DataVault for the mine site", "5,000", "won", "1/02/2026", "DataVault", None],
+    ]  # fmt: skip
+    for row in rows:
+        closed.append(row)
     wb.save(HERE / "Pipeline_Ravi Sharma.xlsx")
 
 
