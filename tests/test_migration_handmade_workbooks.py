@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import override_settings
 
@@ -129,6 +130,28 @@ def test_a_name_variant_row_is_the_same_client_and_its_name_an_alias(imported):
     for code, value in AccountAlias.objects.values_list("account__code", "value"):
         aliases.setdefault(code, []).append(value)
     assert aliases == {t["code"]: t["aliases"] for t in TRUTH["accounts"] if t["aliases"]}
+
+
+@pytest.mark.django_db
+def test_every_contact_is_imported_once(imported):
+    found = {
+        (c.account.code, f"{c.first_name} {c.last_name}", c.email) for c in Contact.objects.select_related("account")
+    }
+    assert found == {(t["code"], t["name"], t["email"]) for t in TRUTH["contacts"]}
+    assert Contact.objects.filter(is_primary=True).count() == len(TRUTH["contacts"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("truth", TRUTH["provenance"], ids=lambda p: f"{p['code']}-{p['record']}")
+def test_facts_say_the_sheet_and_rows_they_came_from(imported, truth):
+    if truth["record"] == "account":
+        record = Account.objects.get(code=truth["code"])
+    else:
+        record = Opportunity.objects.get(account__code=truth["code"], name=truth["name"])
+    found = Provenance.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk, store=truth["store"]
+    ).values_list("file", "sheet", "rows")
+    assert list(found) == [(truth["file"], truth["sheet"], truth["rows"])], truth["why"]
 
 
 @pytest.mark.django_db
