@@ -433,7 +433,9 @@ def test_stages_typed_loosely_a_lost_deals_reason_and_a_totals_line(tmp_path, st
     ws.append(["Good Client", "CloudSync seats", "Dead", "900", "Timing: no budget until FY28"])
     ws.append(["Good Client", "Hosting", "Closed Lost", "700", "They liked the other mob"])
     ws.append(["Good Client", "Security review", "Lost", "300"])
-    ws.append([None, "TOTAL", None, "=SUM(D3:D7)"])  # never recalculated
+    ws.append(["Good Client", "Backup pilot", "lost", "200", "n/a"])
+    ws.append(["Good Client", "Email archive", "LOST", "100", "Went with Costco's IT crew"])
+    ws.append([None, "TOTAL", None, "=SUM(D3:D9)"])  # never recalculated
     wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
 
     first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
@@ -446,9 +448,11 @@ def test_stages_typed_loosely_a_lost_deals_reason_and_a_totals_line(tmp_path, st
         "CloudSync seats": ("lost", "timing", "Timing: no budget until FY28"),  # the earliest reason word
         "Hosting": ("lost", "other", "They liked the other mob"),
         "Security review": ("lost", "", ""),  # no words: no reason invented
+        "Backup pilot": ("lost", "", ""),
+        "Email archive": ("lost", "competitor", "Went with Costco's IT crew"),  # whole words only
     }
-    assert first.report["stores"]["d3"] == {"created": 5, "skipped": 1}
-    assert second.report["stores"]["d3"] == {"unchanged": 5, "skipped": 1}
+    assert first.report["stores"]["d3"] == {"created": 7, "skipped": 1}
+    assert second.report["stores"]["d3"] == {"unchanged": 7, "skipped": 1}
 
 
 def test_a_name_the_client_master_teaches_matches_in_the_same_runs_later_files(tmp_path, steward):

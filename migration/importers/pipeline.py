@@ -19,7 +19,7 @@ from customers.models import Opportunity
 from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
 from migration.names import product_key, staff_key
-from migration.parsing import clean_text, parse_date, parse_money
+from migration.parsing import clean_text, is_blank, parse_date, parse_money
 from migration.readers import SourceRow
 
 HEADERS = HeaderMap(
@@ -82,14 +82,16 @@ def stage_of(text: object) -> str | None:
     return STAGES.get(" ".join(re.findall(r"[a-z]+", clean_text(text).lower())))
 
 
+_LOST_WORD = re.compile(r"\b(" + "|".join(map(re.escape, LOST_WORDS)) + r")\b")
+
+
 def lost_reason_of(text: str) -> str:
-    """The reason a rep's words give for a lost deal: the earliest reason word in the text;
-    "other" for words with none; "" for no words."""
-    low = text.lower()
-    found = [(low.find(word), reason) for word, reason in LOST_WORDS.items() if word in low]
-    if found:
-        return min(found, key=lambda item: item[0])[1]
-    return LostReason.OTHER if low.strip() else ""
+    """The reason a rep's words give for a lost deal: the earliest reason word in the text
+    (whole words: "Costco" is no cost); "other" for words with none; "" for none."""
+    if is_blank(text):
+        return ""
+    found = _LOST_WORD.search(clean_text(text).lower())
+    return LOST_WORDS[found[1]] if found else LostReason.OTHER
 
 
 class PipelineImporter(Importer):
@@ -157,7 +159,7 @@ class PipelineImporter(Importer):
         self.seen[key] = row.number
         fields = {"stage": stage, "amount": amount, "expected_close": close, "product": product}
         if stage == OpportunityStage.LOST:
-            why = clean_text(values.get("lost_reason"))
+            why = "" if is_blank(values.get("lost_reason")) else clean_text(values.get("lost_reason"))
             fields |= {"lost_reason": lost_reason_of(why), "lost_note": why[:300]}
         reason = self.reason(row)
         existing = self.ctx.opportunity(account, self.rep, deal[:200])
