@@ -396,11 +396,43 @@ def _sheet_rows(sheet: CalamineSheet) -> Iterator[tuple[int, list[object]]]:
 
     calamine's rows start at the sheet's first row but its columns at the first used
     column; the leading empty columns are put back so column positions match the sheet
-    (pinned by `tests/test_migration_readers.py`)."""
+    (pinned by `tests/test_migration_readers.py`). A cell merged down over several rows
+    (a client typed once beside its two deals) gives its value to each of those rows:
+    Excel keeps it in the top cell only."""
     first_column = sheet.start[1] if sheet.start else 0
     padding = [None] * first_column
+    down = _merged_down(sheet)
+    if not down:
+        for number, values in enumerate(sheet.iter_rows(), 1):
+            yield number, _trimmed(padding + [_cell(v) for v in values])
+        return
+    kept: dict[tuple[int, int], object] = {}  # (top row, column) -> its value
     for number, values in enumerate(sheet.iter_rows(), 1):
-        yield number, _trimmed(padding + [_cell(v) for v in values])
+        row = padding + [_cell(v) for v in values]
+        for column, top in down.get(number, ()):
+            if top == number:
+                kept[(top, column)] = row[column] if column < len(row) else None
+            elif column >= len(row) or row[column] is None:
+                row.extend([None] * (column + 1 - len(row)))
+                row[column] = kept.get((top, column))
+        yield number, _trimmed(row)
+
+
+def _merged_down(sheet: CalamineSheet) -> dict[int, list[tuple[int, int]]]:
+    """Row number -> (column, top row) of each cell merged down to it from the row above,
+    the top row included. Merges within one row (titles, group headers) are left alone:
+    spreading a title across the columns would put it in cells it does not describe."""
+    down: dict[int, list[tuple[int, int]]] = {}
+    filled = 0
+    for (top, left), (bottom, _right) in sheet.merged_cell_ranges or ():
+        if bottom <= top:
+            continue
+        filled += bottom - top
+        if filled > MAX_DATA_ROWS:  # a hostile merge list: no sheet fills more cells than it has rows
+            break
+        for number in range(top + 1, bottom + 2):  # 0-based in calamine, 1-based here
+            down.setdefault(number, []).append((left, top + 1))
+    return down
 
 
 FORMULA_WITHOUT_VALUE = object()

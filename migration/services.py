@@ -291,12 +291,7 @@ def _import_file(item: Recognised, context: RunContext, loaded: LoadedSheets, pr
         if report is None:
             report = sheet_report
         else:
-            report.counts.update(sheet_report.counts)
-            report.rejected.extend(sheet_report.rejected)
-            report.warnings.extend(sheet_report.warnings)
-            report.conflicts += sheet_report.conflicts
-            report.reviews += sheet_report.reviews
-            report.write_seconds += sheet_report.write_seconds
+            report.add_sheet(sheet_report)
     return report or FileReport(name=item.path.name, store=item.store)
 
 
@@ -326,7 +321,7 @@ def _finish(run: ImportRun, outcomes, *, dry_run: bool) -> ImportRun:
         for item, report, status, message in outcomes:
             counts = dict(report.counts) if report else {}
             if report:
-                counts["rejected"] = len(report.rejected)
+                counts["rejected"] = report.rejected_count
                 stores.setdefault(report.store, Counter()).update(report.counts)
                 summary["conflicts"] += report.conflicts
                 summary["reviews"] += report.reviews

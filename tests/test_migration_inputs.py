@@ -3,8 +3,10 @@ every class of bad input."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gc
+import io
 import shutil
 import weakref
 import zipfile
@@ -418,6 +420,91 @@ def test_a_deal_typed_twice_in_one_workbook_imports_once_and_stays_unchanged(tmp
     assert first.report["stores"]["d3"] == {"created": 1, "skipped": 1}
     assert second.report["stores"]["d3"] == {"unchanged": 1, "skipped": 1}
     assert Opportunity.objects.get().stage == "proposal"
+
+
+def test_stages_typed_loosely_a_lost_deals_reason_and_a_totals_line(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Rep: Chloe Bennett"])
+    ws.append(["Client", "Opportunity", "Stage", "Value", "Why lost"])
+    ws.append(["Good Client", "DataVault upsell", "Closed - Won", "5000"])
+    ws.append(["Good Client", "Analytics Pro pilot", " proposal-sent ", "2000"])
+    ws.append(["Good Client", "CloudSync seats", "Dead", "900", "Timing: no budget until FY28"])
+    ws.append(["Good Client", "Hosting", "Closed Lost", "700", "They liked the other mob"])
+    ws.append(["Good Client", "Security review", "Lost", "300"])
+    ws.append(["Good Client", "Backup pilot", "lost", "200", "n/a"])
+    ws.append(["Good Client", "Email archive", "LOST", "100", "Went with Costco's IT crew"])
+    ws.append([None, "TOTAL", None, "=SUM(D3:D9)"])  # never recalculated
+    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+
+    first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    second = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    deals = {o.name: (o.stage, o.lost_reason, o.lost_note) for o in Opportunity.objects.all()}
+    assert deals == {
+        "DataVault upsell": ("won", "", ""),
+        "Analytics Pro pilot": ("proposal", "", ""),
+        "CloudSync seats": ("lost", "timing", "Timing: no budget until FY28"),  # the earliest reason word
+        "Hosting": ("lost", "other", "They liked the other mob"),
+        "Security review": ("lost", "", ""),  # no words: no reason invented
+        "Backup pilot": ("lost", "", ""),
+        "Email archive": ("lost", "competitor", "Went with Costco's IT crew"),  # whole words only
+    }
+    assert first.report["stores"]["d3"] == {"created": 7, "skipped": 1}
+    assert second.report["stores"]["d3"] == {"unchanged": 7, "skipped": 1}
+
+
+def test_a_name_the_client_master_teaches_matches_in_the_same_runs_later_files(tmp_path, steward):
+    """A variant row matched by its ABN records its name as an alias; the pipelines of the
+    same run match that name, as the next run would (a second run changed things)."""
+    rows = [
+        ["CC101", "Good Client Pty Ltd", "51 824 753 556", "DataVault", 1, "1/07/2025", "1/07/2026", "$12,000"],
+        ["", "Goodies Dental Surgery", "51824753556", "DataVault", 1, "1/07/2025", "1/07/2026", "$12,000"],
+    ]
+    _client_master(tmp_path / "d1.xlsx", rows)
+    _chloes_pipeline(tmp_path, ["Goodies Dental Surgery", "Analytics Pro pilot", "Qualified", "4000"])
+
+    first = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    second = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    assert first.report["stores"]["d3"] == {"created": 2}
+    assert set(Opportunity.objects.values_list("account__code", flat=True)) == {"CC101"}
+    assert second.report["stores"]["d3"] == {"unchanged": 2}
+
+
+def test_rejected_rows_keep_their_columns_and_say_their_sheet_when_several_sheets_have_them(tmp_path, steward):
+    _client_master(tmp_path / "d1.xlsx", [GOOD_ROW])
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Open"
+    ws.append(["Rep: Chloe Bennett"])
+    ws.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
+    ws.append(["Nobody Pty Ltd", "DataVault", "Proposal", "5000"])  # its last two cells empty
+    closed = wb.create_sheet("Closed")
+    closed.append(["Client", "Opportunity", "Value", "Stage", "Why lost"])  # another order
+    closed.append(["Good Client", "Hosting", "700", "Haggling", "n/a"])
+    wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
+    single = Workbook()
+    single.active.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
+    single.active.append(["Nobody Pty Ltd", "DataVault", "Proposal", "5000"])
+    single.save(tmp_path / "Pipeline - Priya Sharma.xlsx")
+
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+
+    files = {f.name: f for f in run.files.all()}
+    two = files["Pipeline - Chloe Bennett.xlsx"]
+    assert two.counts["rejected"] == 2
+    rows = list(csv.DictReader(io.StringIO(two.rejected_csv)))
+    assert [(r["row"], r["sheet"], r["Client"], r["Value"], r["Stage"]) for r in rows] == [
+        ("3", "Open", "Nobody Pty Ltd", "5000", "Proposal"),
+        ("2", "Closed", "Good Client", "700", "Haggling"),
+    ]
+    assert "no client in the client master matches" in rows[0]["reason"]
+    assert rows[1]["reason"] == "unknown stage 'Haggling'"
+    (one,) = csv.DictReader(io.StringIO(files["Pipeline - Priya Sharma.xlsx"].rejected_csv))
+    assert (one["Close Date"], one["Product"]) == ("", "")
+    assert "no client in the client master matches" in one["reason"]
 
 
 def test_later_rows_of_a_name_held_for_review_say_so_rather_than_unknown(tmp_path, steward):

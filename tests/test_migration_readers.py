@@ -72,6 +72,39 @@ def test_a_formula_without_a_saved_value_is_marked_not_read_as_empty(tmp_path):
     assert rows == [(2, ["Acme", FORMULA_WITHOUT_VALUE])]
 
 
+def test_a_cell_merged_down_gives_its_value_to_each_of_its_rows_and_a_title_stays_put(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Clients we look after"])
+    ws.merge_cells("A1:C1")  # a title across the columns: not spread over them
+    ws.append(["Client Name", "Annual Value", "Renewal Date"])
+    ws.append(["Acme", 10, "1/07/2026"])
+    ws.append([None, 20, "1/08/2026"])  # Acme again: the client cell is merged over both rows
+    ws.append(["Blue Wren", 30])
+    ws.append(["", 40])  # the cell was left empty, not merged: still empty
+    ws.merge_cells("A3:A4")
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+
+    [(_, header_row, _, rows)] = _tables(path)
+
+    assert header_row == 2
+    assert rows == [
+        (3, ["Acme", 10, "1/07/2026"]),
+        (4, ["Acme", 20, "1/08/2026"]),
+        (5, ["Blue Wren", 30]),
+        (6, [None, 40]),
+    ]
+
+
+def test_a_hostile_merge_list_fills_no_more_cells_than_a_sheet_has_rows(monkeypatch):
+    class Sheet:
+        merged_cell_ranges = [((0, column), (readers.MAX_DATA_ROWS, column)) for column in range(100)]
+
+    down = readers._merged_down(Sheet())
+    assert sum(map(len, down.values())) <= readers.MAX_DATA_ROWS + 1
+
+
 def test_a_sheet_with_too_many_rows_is_refused_before_it_is_loaded(tmp_path, monkeypatch):
     monkeypatch.setattr(readers, "MAX_DATA_ROWS", 50)
     wb = Workbook()

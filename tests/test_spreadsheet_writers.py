@@ -80,6 +80,13 @@ def test_the_legacy_import_rejected_rows_are_formula_safe():
     _assert_inert(_cells(report.rejected_csv()))
 
 
+def test_the_legacy_import_rejected_rows_of_several_sheets_are_formula_safe():
+    report = FileReport(name="pipeline.xlsx", store="d3", headers=["Client Name"], sheet="Open")
+    report.rejected.append((3, ["Acme"], "no deal"))
+    report.other_sheets.append(("Closed", [*HOSTILE, "Client Name"], [(7, [*HOSTILE, "Acme"], HOSTILE[0])]))
+    _assert_inert(_cells(report.rejected_csv()))
+
+
 def test_the_ticket_import_rejected_rows_are_formula_safe():
     row = importers.RawRow(number=3, original={h: h for h in HOSTILE}, fields={})
     _assert_inert(_cells(importers.rejected_csv(list(HOSTILE), [(row, HOSTILE[1])]).decode("utf-8-sig")))

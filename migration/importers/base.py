@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from openpyxl.utils import get_column_letter
 
 from cloudcore_crm.lib import bulkload, spreadsheets
 from cloudcore_crm.lib.headers import Fit, HeaderMap
@@ -352,6 +353,23 @@ class RunContext:
         )
         return account
 
+    def learn_name(self, account: Account, name: str) -> None:
+        """A name the run has just recorded as the account's alias: the run's later files
+        match it as the next run will (whose index is built with the alias). Without this,
+        a client-master variant row matched by its ABN taught the CRM a name that the same
+        run's pipelines and triage sheet then rejected as no client, and the next import
+        took those rows: a second import changed things."""
+        self.index.add(
+            MatchRecord.build(
+                pk=account.pk or -len(self.index.records) - 1,
+                code=account.code,
+                legal_name=account.legal_name,
+                trading_name=account.trading_name,
+                other_names=[name],
+            )
+        )
+        self._named.pop(self.name_key(name), None)
+
     # --- What the run knows of each account (loaded once, kept current as it writes) ---
     def _by_account(self, rows: Iterable[models.Model]) -> dict[int, list]:
         """Records grouped by their account's instance, which they are attached to (so
@@ -419,22 +437,72 @@ class FileReport:
     counts: Counter = field(default_factory=Counter)
     rejected: list[tuple[int, list[object], str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sheet: str = ""  # the sheet these rows are on ("" for a CSV)
+    # The workbook's other sheets this file imported: (sheet, its headers, its rejected rows).
+    other_sheets: list[tuple[str, list[object], list[tuple[int, list[object], str]]]] = field(default_factory=list)
     conflicts: int = 0
     reviews: int = 0
     seconds: float = 0.0
     write_seconds: float = 0.0  # of which writing records, history, provenance and conflicts
 
+    def add_sheet(self, other: FileReport) -> None:
+        """Another sheet of the same workbook: its counts, warnings and rejected rows (kept
+        with its own columns) join this file's."""
+        self.counts.update(other.counts)
+        self.warnings.extend(other.warnings)
+        self.conflicts += other.conflicts
+        self.reviews += other.reviews
+        self.write_seconds += other.write_seconds
+        self.other_sheets.append((other.sheet, other.headers, other.rejected))
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected) + sum(len(rows) for _, _, rows in self.other_sheets)
+
     def rejected_csv(self) -> str:
         """The rejected rows in the file's own columns plus `row` and `reason` (formula-like
-        text is neutralised so a spreadsheet never executes it)."""
-        if not self.rejected:
+        text is neutralised so a spreadsheet never executes it). When rows of more than one
+        sheet were rejected, a `sheet` column says whose, and each sheet's cells sit under
+        its own column names (the sheets of a rep's workbook order their columns their
+        own way)."""
+        blocks = [(s, h, r) for s, h, r in [(self.sheet, self.headers, self.rejected), *self.other_sheets] if r]
+        if not blocks:
             return ""
         buffer = io.StringIO()
         writer = spreadsheets.csv_writer(buffer)  # every cell, headers and reasons too, formula-safe
-        writer.writerow(["row", *[clean_text(h) for h in self.headers], "reason"])
-        for number, values, reason in self.rejected:
-            writer.writerow([number, *[_cell_text(v) for v in values], reason])
+        if len(blocks) == 1:
+            # A workbook row comes without its empty trailing cells: it is padded to the
+            # columns, so the reason stays under `reason` (it slid under the last cells').
+            _sheet, headers, rejected = blocks[0]
+            width = max([len(headers), *(len(values) for _, values, _ in rejected)])
+            names = [clean_text(h) for h in headers] + [_column_name(headers, i) for i in range(len(headers), width)]
+            writer.writerow(["row", *names, "reason"])
+            for number, values, reason in rejected:
+                cells = [_cell_text(v) for v in values] + [""] * (width - len(values))
+                writer.writerow([number, *cells, reason])
+            return buffer.getvalue()
+        columns: dict[str, int] = {}  # column name -> position, in order of first sight
+        named_blocks = []
+        for sheet, headers, rejected in blocks:
+            width = max([len(headers), *(len(values) for _, values, _ in rejected)])
+            names = [_column_name(headers, index) for index in range(width)]
+            for name in names:
+                columns.setdefault(name, len(columns))
+            named_blocks.append((sheet, names, rejected))
+        writer.writerow(["row", "sheet", *columns, "reason"])
+        for sheet, names, rejected in named_blocks:
+            for number, values, reason in rejected:
+                cells = [""] * len(columns)
+                for name, value in zip(names, values, strict=False):
+                    cells[columns[name]] = _cell_text(value)
+                writer.writerow([number, sheet, *cells, reason])
         return buffer.getvalue()
+
+
+def _column_name(headers: list[object], index: int) -> str:
+    """A sheet's column as the rejected-rows file names it: its header, or its letter."""
+    name = clean_text(headers[index]) if index < len(headers) else ""
+    return name or f"column {get_column_letter(index + 1)}"
 
 
 def _cell_text(value: object) -> str:
@@ -529,6 +597,7 @@ class Importer(ABC):
         """Import the table's rows. `parsed`: the same rows already through `parsed_rows`
         (by a second process, `migration.prefetch`), which the table then does not hold."""
         self.report.headers = list(table.headers)
+        self.report.sheet = table.sheet
         self.prepare(table)
         if parsed is None:
             parsed = parsed_rows(type(self), table, self.file_name)

@@ -153,7 +153,9 @@ class ClientMasterImporter(Importer):
         else:
             action = self._update_account(account, fields, reason)
         if normalise_name(name) != account.normalised_name:
-            writer.add_alias(account=account, value=name, source=f"{self.file_name} row {row.number}", reason=reason)
+            source = f"{self.file_name} row {row.number}"
+            if writer.add_alias(account=account, value=name, source=source, reason=reason):
+                self.ctx.learn_name(account, name)
         self.provenance(account, row, fields)
         action = self._merge_contact(account, values, row, reason, action)
         if product is None and product_text:

@@ -2,7 +2,10 @@
 
 The rep is named in a title cell ("Rep: Chloe Bennett") or in the file name
 ("Pipeline - Chloe Bennett.xlsx"). Each deal is matched to its client and upserted as an
-opportunity owned by that rep, keyed by client, rep and deal name.
+opportunity owned by that rep, keyed by client, rep and deal name. Stages are read
+loosely ("Closed - Won", "qualified "); a lost deal takes the rep's reason ("Price - went
+with Backblaze") as its lost reason (the first reason word in the text) and keeps the
+words as its note. A totals line ("TOTAL" and a sum) is skipped, not rejected.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ import re
 from pathlib import Path
 
 from cloudcore_crm.lib.headers import HeaderMap
-from customers.choices import OpportunityKind, OpportunityStage
+from customers.choices import LostReason, OpportunityKind, OpportunityStage
 from customers.models import Opportunity
 from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
 from migration.names import product_key, staff_key
-from migration.parsing import clean_text, parse_date, parse_money
+from migration.parsing import clean_text, is_blank, parse_date, parse_money
 from migration.readers import SourceRow
 
 HEADERS = HeaderMap(
@@ -27,6 +30,7 @@ HEADERS = HeaderMap(
         "amount": ["Value", "Amount (AUD)", "Est. Value", "$", "Deal Value", "Value ex GST", "Amount"],
         "close": ["Close Date", "Expected Close", "Target Date", "When", "Close", "Forecast Close"],
         "product": ["Product", "Solution", "Product line", "Offering"],
+        "lost_reason": ["Lost reason", "Why lost", "Reason lost", "Loss reason", "Reason"],
     },
     required=["name", "deal", "stage", "amount"],
 )
@@ -48,13 +52,60 @@ STAGES = {
     "closed lost": OpportunityStage.LOST,
     "dead": OpportunityStage.LOST,
 }
+# Words in a rep's free-text reason, by the reason they say; the earliest in the text wins
+# ("Timing: budget frozen" is timing). Text with none of them is "other", kept as the note.
+LOST_WORDS = {
+    "price": LostReason.PRICE,
+    "expensive": LostReason.PRICE,
+    "cost": LostReason.PRICE,
+    "competitor": LostReason.COMPETITOR,
+    "went with": LostReason.COMPETITOR,
+    "lost to": LostReason.COMPETITOR,
+    "budget": LostReason.NO_BUDGET,
+    "funding": LostReason.NO_BUDGET,
+    "no decision": LostReason.NO_DECISION,
+    "went quiet": LostReason.NO_DECISION,
+    "stalled": LostReason.NO_DECISION,
+    "timing": LostReason.TIMING,
+    "too early": LostReason.TIMING,
+    "next year": LostReason.TIMING,
+    "on hold": LostReason.TIMING,
+}
+TOTALS = frozenset({"total", "totals", "grand total", "sub total", "subtotal", "pipeline total", "sum"})
 REP_CELL = re.compile(r"^\s*(rep|owner|sales rep)\s*:\s*(?P<name>.+)$", re.IGNORECASE)
 REP_FILE = re.compile(r"pipeline\s*[-\u2013_]\s*(?P<name>.+)$", re.IGNORECASE)
+
+
+def stage_of(text: object) -> str | None:
+    """'Closed - Won', 'closed-won', 'Proposal Sent ', 'DEAD' -> a funnel stage; None when
+    the words are no stage (case, spacing and punctuation ignored)."""
+    return STAGES.get(" ".join(re.findall(r"[a-z]+", clean_text(text).lower())))
+
+
+_LOST_WORD = re.compile(r"\b(" + "|".join(map(re.escape, LOST_WORDS)) + r")\b")
+
+
+def lost_reason_of(text: str) -> str:
+    """The reason a rep's words give for a lost deal: the earliest reason word in the text
+    (whole words: "Costco" is no cost); "other" for words with none; "" for none."""
+    if is_blank(text):
+        return ""
+    found = _LOST_WORD.search(clean_text(text).lower())
+    return LOST_WORDS[found[1]] if found else LostReason.OTHER
 
 
 class PipelineImporter(Importer):
     store = Store.PIPELINE
     header_map = HEADERS
+
+    @staticmethod
+    def is_blank(values: dict[str, object]) -> bool:
+        # A totals line: "TOTAL" under the client or the deal, the other empty (its sum,
+        # often a formula nobody recalculated, is no deal).
+        client, deal = clean_text(values.get("name")), clean_text(values.get("deal"))
+        if not (client and deal) and (client or deal).lower().rstrip(":") in TOTALS:
+            return True
+        return Importer.is_blank(values)
 
     def prepare(self, table) -> None:
         self.seen: dict[tuple[int, str], int] = {}  # (account, deal) -> first row in this file
@@ -84,7 +135,7 @@ class PipelineImporter(Importer):
         deal = clean_text(values.get("deal"))
         if not client or not deal:
             raise RowRejected("a deal needs a client and a name")
-        stage = STAGES.get(clean_text(values.get("stage")).lower())
+        stage = stage_of(values.get("stage"))
         if stage is None:
             raise RowRejected(f"unknown stage {clean_text(values.get('stage'))!r}")
         amount = parse_money(values.get("amount")) or 0
@@ -107,6 +158,9 @@ class PipelineImporter(Importer):
             return "skipped"
         self.seen[key] = row.number
         fields = {"stage": stage, "amount": amount, "expected_close": close, "product": product}
+        if stage == OpportunityStage.LOST:
+            why = "" if is_blank(values.get("lost_reason")) else clean_text(values.get("lost_reason"))
+            fields |= {"lost_reason": lost_reason_of(why), "lost_note": why[:300]}
         reason = self.reason(row)
         existing = self.ctx.opportunity(account, self.rep, deal[:200])
         if existing is None:

@@ -126,13 +126,11 @@ class XeroInvoicesImporter(Importer):
         return "read"
 
     def first_sight(self, account, name: str) -> None:
-        if normalise_name(name) != account.normalised_name:
-            self.ctx.writer.add_alias(
-                account=account,
-                value=name,
-                source="Xero ContactName",
-                reason=f"Import run #{self.ctx.run.pk}: {self.file_name}",
-            )
+        if normalise_name(name) == account.normalised_name:
+            return
+        reason = f"Import run #{self.ctx.run.pk}: {self.file_name}"
+        if self.ctx.writer.add_alias(account=account, value=name, source="Xero ContactName", reason=reason):
+            self.ctx.learn_name(account, name)
 
     def finish(self) -> None:
         groups: dict[tuple, list] = defaultdict(list)
