@@ -77,8 +77,9 @@ TARGETS: dict[str, Target] = {
     ),
     "xero": Target(
         "migration/importers/xero.py",
-        "tests/test_money_and_risk_by_hand.py tests/test_migration_handmade.py tests/test_migration_inputs.py "
-        "-k 'xero or handmade or money'",
+        "tests/test_migration_xero_details.py tests/test_money_and_risk_by_hand.py",
+        then="tests/test_migration_handmade.py tests/test_migration_review.py tests/test_migration_inputs.py "
+        "-k 'xero or handmade or review'",
     ),
 }
 
