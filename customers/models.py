@@ -462,6 +462,17 @@ class ContactDuplicateCandidate(CandidateBase):
         return f"{self.contact_a_id} ~ {self.contact_b_id} ({self.score})"
 
 
+def _rows_phrase(entry: dict, key: str) -> str:
+    from django.apps import apps
+
+    count = len(entry[key])
+    try:
+        meta = apps.get_model(entry["model"])._meta
+    except LookupError:  # a table removed since the merge
+        return f"{count} {entry.get('label') or entry['model']}"
+    return f"{count} {meta.verbose_name if count == 1 else meta.verbose_name_plural}"
+
+
 class MergeBase(models.Model):
     """One merge: who, when, why, where each surviving value came from, which rows moved,
     and the values needed to undo it exactly within `UNDO_DAYS`."""
@@ -500,12 +511,14 @@ class MergeBase(models.Model):
         return self.undone_at is None and timezone.now() < self.undo_until
 
     @property
-    def moved_count(self) -> int:
-        return sum(len(entry["pks"]) for entry in self.moved)
+    def moved_summary(self) -> list[str]:
+        """'1 ticket', '3 contacts': the rows the merge moved, a phrase per table."""
+        return [_rows_phrase(entry, "pks") for entry in self.moved if entry["pks"]]
 
     @property
-    def stayed_rows(self) -> list[dict]:
-        return [entry for entry in self.moved if entry.get("stayed")]
+    def stayed_summary(self) -> list[str]:
+        """The rows left with the duplicate because the survivor had its own."""
+        return [_rows_phrase(entry, "stayed") for entry in self.moved if entry.get("stayed")]
 
 
 class AccountMerge(MergeBase):

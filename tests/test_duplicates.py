@@ -483,7 +483,8 @@ def test_a_merge_of_two_scored_accounts_leaves_the_duplicates_own_score_alert_an
     assert entries["support_bridge.churnalert"]["stayed"] == [gone_alert.pk]
     assert "reports.accountsnapshot" not in entries
     page = client_for("data_steward").get(reverse("customers:merge_detail", args=[merge.pk])).content.decode()
-    assert "Left with the duplicate</dt><dd>1 churn alerts, 1 risk scores" in page
+    assert "Rows moved</dt><dd>1 churn alert</dd>" in page
+    assert "Left with the duplicate</dt><dd>1 churn alert, 1 risk score <span" in page
 
     services.unmerge_accounts(merge=merge, actor=personas["data_steward"], reason="Two clients after all")
     assert ChurnAlert.objects.get(pk=acknowledged.pk).account_id == duplicate.pk
