@@ -199,6 +199,8 @@ def test_stated_periods_start_and_end_on_the_days_they_name(text, start, end):
         ("01/02/2026 - 30/03/2026", 2),  # a day short of two months
         ("01/07/2026 - 29/06/2027", 12),  # a day short of a year
         ("02/07/2026 - 01/07/2027", 12),
+        ("31/10/2026 - 29/11/2026", 1),  # a month from the 31st ends in a 30-day November
+        ("Aug - Aug 2026", 1),
         ("31/01/2026 - 27/02/2026", 1),  # a day short of a month's end is still a month
         ("six months", 6),
         ("three-month licence", 3),
@@ -439,6 +441,11 @@ def test_a_financial_year_must_end_the_year_after_it_starts(text):
     assert period is None or period.start is None
 
 
+def test_two_days_short_of_a_year_is_pro_rata():
+    period = stated_period("01/07/2026 - 28/06/2027")
+    assert (period.months, period.partial) == (None, True)
+
+
 def test_a_range_with_a_day_that_does_not_exist_states_no_range():
     assert stated_period("31/02/2026 - 30/03/2026") is None
 
@@ -470,6 +477,26 @@ def test_a_pro_rata_invoice_alone_covers_less_than_a_billing_period():
     estimate = annualise([line("I1", "2026-08-15", "1100", description="Backup pro-rata 15/08/2026 - 31/08/2026")])
     assert estimate.annual_value is None
     assert "less than one billing period" in estimate.reason
+
+
+def test_a_line_that_only_says_pro_rata_is_a_partial_period():
+    estimate = annualise([line("I1", "2026-08-15", "400", description="Licence - pro rata")])
+    assert estimate.reason == ("Cannot tell: the history covers less than one billing period (one pro-rata invoice)")
+
+
+def test_a_pro_rata_month_states_no_cadence():
+    period = stated_period("Pro-rata August 2026")
+    assert (period.months, period.partial, period.cadence) == (1, True, None)
+
+
+def test_stated_quarters_invoiced_early_or_late_are_still_quarterly():
+    lines = [
+        line("Q1", "2026-01-01", "1500", description="Firewall Q1 2026"),
+        line("Q2", "2026-03-01", "1500", description="Firewall Q2 2026"),  # two months on
+        line("Q3", "2026-06-01", "1500", description="Firewall Q3 2026"),  # three months on
+    ]
+    estimate = annualise(lines)
+    assert (estimate.cadence, estimate.annual_value) == (Cadence.QUARTERLY, D("6000.00"))
 
 
 def test_a_pro_rata_first_invoice_is_left_out_of_the_average():
