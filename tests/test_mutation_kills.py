@@ -256,3 +256,21 @@ def test_an_ownership_rule_is_a_frozen_value():
     assert hash(rule) == hash(ownership.OWNERSHIP["account"]["phone"])
     with pytest.raises(dataclasses.FrozenInstanceError):
         rule.roles = frozenset()
+
+
+@pytest.mark.django_db
+def test_a_later_rep_cannot_hand_their_deal_to_an_earlier_colleague(personas):
+    """Handing a deal over is for a sales manager, whichever colleague's id is smaller."""
+    from customers import services
+    from customers.errors import OwnershipError
+    from tests.factories import AccountFactory, OpportunityFactory, UserFactory
+
+    later = UserFactory(username="later_rep", roles=["sales_rep"])
+    assert personas["sales_rep"].pk < later.pk
+    deal = OpportunityFactory(account=AccountFactory(owner=later), owner=later, name="Later's deal")
+    with pytest.raises(OwnershipError, match="to someone else"):
+        services.update_opportunity(
+            opportunity=deal, changes={"owner": personas["sales_rep"]}, actor=later, reason="hand over"
+        )
+    deal.refresh_from_db()
+    assert deal.owner == later

@@ -44,8 +44,8 @@ class Target:
 TARGETS: dict[str, Target] = {
     "ownership": Target(
         "customers/ownership.py",
-        "tests/test_ownership_oracle.py tests/test_mutation_kills.py "
-        "-k 'service or override or adds or cannot_set or ownership or opportunity'",
+        "tests/test_mutation_kills.py",
+        then="tests/test_ownership_oracle.py",
     ),
     "validators": Target(
         "customers/validators.py",
