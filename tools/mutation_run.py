@@ -107,10 +107,15 @@ DATABASES["default"] = {{  # noqa: F405
 """
 
 
+def _tracked(*paths: str) -> list[str]:
+    """The files git tracks (names may hold spaces: "Pipeline_Ravi Sharma.xlsx")."""
+    listed = subprocess.run(["git", "ls-files", "-z", *paths], cwd=ROOT, capture_output=True, check=True).stdout
+    return [name for name in listed.decode().split("\0") if name]
+
+
 def copy_tree(work: Path) -> Path:
     tree = work / "tree"
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    for name in files:
+    for name in _tracked():
         source = ROOT / name
         if source.is_file():
             (tree / name).parent.mkdir(parents=True, exist_ok=True)
@@ -127,8 +132,7 @@ def refresh_tests(work: Path, keys: list[str]) -> Path:
         module = TARGETS[key].module
         if (ROOT / module).read_bytes() != (tree / module).read_bytes():
             sys.exit(f"{module} changed since the run in {work}: run it afresh (without --again).")
-    files = subprocess.run(["git", "ls-files", "tests"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    for name in files.split():
+    for name in _tracked("tests"):
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tree / name)
     return tree
