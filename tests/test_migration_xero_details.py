@@ -10,6 +10,8 @@ mutation run (tools/mutation_run.py xero).
 | Zeta ("Apex Cloud") | CloudSync | one 900 line, no period | - | 3,000 | cannot tell |
 | Zeta ("Apex Cloud") | Security & Compliance | Jul-Sep, Oct-Dec 2026, 1,500 each | 6,000 | - | created |
 | Bluegum ("Zoom Freight") | Security & Compliance | FY2026-27, 10,000 | 10,000 | 10,000 | unchanged |
+| Bluegum ("Zoom Freight") | DataVault | one 700 line, no period | - | - | created at 0; cannot tell |
+| Bluegum ("Zoom Freight") | (onsite hours, PO-4471) | no product | - | - | line rejected; held |
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from openpyxl import Workbook
 from customers.billing_cadence import InvoiceLine, annualise
 from customers.demo import ensure_demo_users
 from customers.models import AccountAlias, Subscription
-from migration.choices import ConflictKind, Store
+from migration.choices import ConflictKind, EvidenceStatus, HeldKind, Store
 from migration.importers.xero import _evidence, _evidence_line
-from migration.models import EvidencedSubscription, ImportConflict, Provenance
-from migration.services import run_import
+from migration.models import EvidencedSubscription, HeldValue, ImportConflict, Provenance
+from migration.services import decide_evidenced_subscription, resolve_conflict, run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,9 @@ XERO = "\n".join(
         "Apex Cloud,INV-1008,,03/07/2026,,Security & Compliance Jul-Sep 2026,1,1500.00,1500.00,Sales invoice,Paid",
         "Apex Cloud,INV-1009,,03/10/2026,,Security & Compliance Oct-Dec 2026,1,1500.00,1500.00,Sales invoice,Paid",
         "Zoom Freight,INV-1010,,01/07/2026,,Security & Compliance FY2026-27,1,10000.00,10000.00,Sales invoice,Paid",
+        "Zoom Freight,INV-1011,,01/08/2026,DV-STD,DataVault licence,1,700.00,700.00,Sales invoice,Paid",  # row 12
+        'Zoom Freight,INV-1012,PO-4471,01/08/2026,,"Onsite support, Perth CBD (hours)",1,300.00,300.00,'
+        "Sales invoice,Paid",
         "",
     ]
 )
@@ -90,8 +95,8 @@ def test_the_report_counts_what_happened_to_each_value(run):
         "values unchanged", "values updated", "drifts for Finance", "values Xero cannot tell",
         "subscriptions created from invoices", "values kept by Finance", "dismissed earlier",
     ]} == {
-        "values unchanged": 2, "values updated": 1, "drifts for Finance": 1, "values Xero cannot tell": 1,
-        "subscriptions created from invoices": 1, "values kept by Finance": 0, "dismissed earlier": 0,
+        "values unchanged": 2, "values updated": 1, "drifts for Finance": 1, "values Xero cannot tell": 2,
+        "subscriptions created from invoices": 2, "values kept by Finance": 0, "dismissed earlier": 0,
     }  # fmt: skip
 
 
@@ -124,7 +129,7 @@ def test_a_drift_tells_finance_both_values_the_cadence_and_the_invoices(run):
 def test_a_value_xero_cannot_tell_keeps_the_masters_and_says_why(run):
     subscription = _subscription("CC002", "CloudSync")
     assert subscription.annual_value == D("3000.00")
-    untold = ImportConflict.objects.get(kind=ConflictKind.UNTOLD)
+    untold = ImportConflict.objects.get(kind=ConflictKind.UNTOLD, subscription=subscription)
     assert (untold.subscription, untold.kept_store, untold.kept_value) == (subscription, Store.CLIENT_MASTER, "3000.00")
     assert untold.other_value == "cannot tell"
     assert untold.detail == (
@@ -202,3 +207,61 @@ def test_the_evidence_line_names_three_invoices_and_counts_the_rest(count, shown
 def test_the_evidence_line_says_when_the_cadence_and_value_cannot_be_told():
     one = [InvoiceLine(number="INV-1", date=dt.date(2026, 8, 1), amount=D("900.00"), description="Licence")]
     assert _evidence_line(annualise(one)) == "Xero INV-1: cadence unclear, value cannot be told"
+
+
+def test_a_subscription_only_xero_knows_whose_value_it_cannot_tell_is_kept_at_zero_for_finance(run):
+    subscription = _subscription("CC003", "DataVault")
+    assert subscription.annual_value == D("0.00")
+    untold = ImportConflict.objects.get(kind=ConflictKind.UNTOLD, subscription=subscription)
+    assert (untold.kept_store, untold.kept_value, untold.evidence["record_holds"]) == (
+        Store.CLIENT_MASTER,
+        "0.00",
+        "no value",
+    )
+
+
+def test_a_line_without_a_product_is_held_under_its_description(run):
+    held = HeldValue.objects.get(kind=HeldKind.PRODUCT)
+    assert (held.value, held.rows) == ("Onsite support, Perth CBD (hours)", 1)
+
+
+def test_a_later_export_without_the_master_is_compared_with_what_the_record_holds(run, tmp_path):
+    later = tmp_path / "later"
+    later.mkdir()
+    rows = [XERO.splitlines()[0]] + [
+        f"Acme Pty Ltd,INV-20{m},,01/{m:02}/2026,,Managed Services retainer,1,700.00,700.00,Sales invoice,Paid"
+        for m in (10, 11, 12)
+    ]
+    (later / "xero_later.csv").write_text("\n".join(rows) + "\n")
+    again = run_import(paths=[later / "xero_later.csv"], actor=run.started_by)
+    subscription = _subscription("CC001", "Managed Services")
+    assert subscription.annual_value == D("8400.00")
+    drift = ImportConflict.objects.filter(kind=ConflictKind.DRIFT, subscription=subscription).latest("pk")
+    assert (drift.run, drift.other_value, drift.evidence["master"]) == (again, "6000.00", "6000.00")
+
+
+def test_a_dismissed_subscription_is_not_created_again_and_the_report_says_so(run, tmp_path):
+    evidence = EvidencedSubscription.objects.get(subscription=_subscription("CC002", "Security & Compliance"))
+    decide_evidenced_subscription(
+        evidence=evidence,
+        decision=EvidenceStatus.DISMISSED,
+        actor=get_user_model().objects.get(username="customer_relations"),
+        reason="An old quote, never sold",
+    )
+    again = run_import(paths=[tmp_path / "xero_export.csv"], actor=run.started_by)
+    assert again.report["stores"][Store.XERO]["dismissed earlier"] == 1
+    assert not Subscription.objects.live().filter(account__code="CC002", product__name="Security & Compliance").exists()
+
+
+def test_a_value_finance_settled_for_the_master_is_kept_by_the_next_import(run, tmp_path):
+    drift = ImportConflict.objects.get(kind=ConflictKind.DRIFT)
+    resolve_conflict(
+        conflict=drift,
+        apply_other=True,
+        actor=get_user_model().objects.get(username="finance"),
+        reason="The master's price is the contract; Xero is being corrected",
+    )
+    assert _subscription("CC001", "Managed Services").annual_value == D("4000.00")
+    again = run_import(paths=sorted(p for p in tmp_path.iterdir() if p.is_file()), actor=run.started_by)
+    assert again.report["stores"][Store.XERO]["values kept by Finance"] == 1
+    assert _subscription("CC001", "Managed Services").annual_value == D("4000.00")
