@@ -441,6 +441,55 @@ def test_a_financial_year_must_end_the_year_after_it_starts(text):
     assert period is None or period.start is None
 
 
+def test_a_two_year_range_is_twenty_four_months_and_no_cadence():
+    period = stated_period("Licence 01/07/2025 - 30/06/2027")
+    assert (period.months, period.partial, period.cadence) == (24, False, None)
+
+
+def test_a_range_ending_on_a_day_that_does_not_exist_states_no_range():
+    assert stated_period("01/07/2026 - 31/06/2027") is None
+
+
+@pytest.mark.parametrize(
+    "text, cadence",
+    [
+        ("Backup, monthly", Cadence.MONTHLY),
+        ("Firewall management, quarterly", Cadence.QUARTERLY),
+        ("Licence, half-yearly", Cadence.HALF_YEARLY),
+        ("Licence, six-monthly", Cadence.HALF_YEARLY),
+        ("Annual subscription", Cadence.ANNUAL),
+        ("Once-off migration project", Cadence.ONCE_OFF),
+        ("Setup fee", Cadence.ONCE_OFF),
+    ],
+)
+def test_cadence_words_state_their_cadence(text, cadence):
+    assert stated_period(text).cadence is cadence
+
+
+def test_invoices_three_days_apart_are_irregular_not_a_cadence():
+    estimate = annualise([line("I1", "2026-08-01", "500"), line("I2", "2026-08-04", "500")])
+    assert estimate.reason == "Cannot tell: invoices are irregularly spaced (3 days apart)"
+
+
+def test_gaps_of_three_and_four_months_are_no_cadence():
+    days = ["2026-01-01", "2026-04-01", "2026-08-01"]
+    estimate = annualise([line(f"I{i}", d, "500") for i, d in enumerate(days)])
+    assert (estimate.cadence, estimate.annual_value) == (None, None)
+
+
+def test_monthly_lines_with_the_months_between_missing_from_the_export_are_still_monthly():
+    lines = [
+        line("I1", "2026-01-01", "800", description="Backup - January 2026"),
+        line("I2", "2026-04-01", "800", description="Backup - April 2026"),
+        line("I3", "2026-07-01", "800", description="Backup - July 2026"),
+    ]
+    assert annualise(lines).annual_value == D("9600.00")
+
+
+def test_an_estimate_that_cannot_be_told_averaged_no_billing_events():
+    assert annualise([line("I1", "2026-08-01", "500")]).events == 0
+
+
 def test_two_days_short_of_a_year_is_pro_rata():
     period = stated_period("01/07/2026 - 28/06/2027")
     assert (period.months, period.partial) == (None, True)
