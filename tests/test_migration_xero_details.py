@@ -265,3 +265,9 @@ def test_a_value_finance_settled_for_the_master_is_kept_by_the_next_import(run, 
     again = run_import(paths=sorted(p for p in tmp_path.iterdir() if p.is_file()), actor=run.started_by)
     assert again.report["stores"][Store.XERO]["values kept by Finance"] == 1
     assert _subscription("CC001", "Managed Services").annual_value == D("4000.00")
+
+
+def test_every_xero_row_behind_a_value_is_its_provenance(run):
+    subscription = _subscription("CC001", "Managed Services")
+    provenance = Provenance.objects.get(object_id=subscription.pk, store=Store.XERO)
+    assert (provenance.row, provenance.rows, provenance.fields) == (5, [5, 6, 7], ["annual_value"])
