@@ -13,6 +13,7 @@ from migration.models import (
     ProductAlias,
     Provenance,
     StaffAlias,
+    StageWord,
     SurveyLabel,
 )
 
@@ -71,6 +72,12 @@ class StaffAliasAdmin(ReadOnlyStewardAdmin):
 @admin.register(SurveyLabel)
 class SurveyLabelAdmin(ReadOnlyStewardAdmin):
     list_display = ["value", "score", "created_by", "created_at"]
+    list_select_related = ["created_by"]
+
+
+@admin.register(StageWord)
+class StageWordAdmin(ReadOnlyStewardAdmin):
+    list_display = ["value", "stage", "created_by", "created_at"]
     list_select_related = ["created_by"]
 
 

@@ -56,6 +56,7 @@ class HeldKind(models.TextChoices):
     PRODUCT = "product", "Product"
     STAFF = "staff", "Staff name"
     SURVEY = "survey", "Survey label"
+    STAGE = "stage", "Pipeline stage"
 
 
 class HeldStatus(models.TextChoices):

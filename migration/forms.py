@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from customers.choices import OpportunityStage
 from migration.choices import Store
 from migration.readers import MAX_FILE_BYTES
 
@@ -88,11 +89,12 @@ class EvidenceDecisionForm(forms.Form):
 
 
 class HeldMappingForm(forms.Form):
-    """A steward's mapping of a held value: a product, a user, or a 0-10 score."""
+    """A steward's mapping of a held value: a product, a user, a 0-10 score or a stage."""
 
     product = forms.ModelChoiceField(queryset=None, required=False)
     user = forms.ModelChoiceField(queryset=None, required=False)
     score = forms.IntegerField(min_value=0, max_value=10, required=False, help_text="Empty: the label is no rating.")
+    stage = forms.ChoiceField(choices=[("", "Choose a stage"), *OpportunityStage.choices], required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.choices import OpportunityStage
 from migration.choices import (
     REPORT_COLUMNS,
     ConflictKind,
@@ -23,7 +24,7 @@ from migration.choices import (
     RunStatus,
     Store,
 )
-from migration.names import label_key, product_key, staff_key
+from migration.names import label_key, product_key, staff_key, stage_key
 
 
 class ImportRun(models.Model):
@@ -257,9 +258,33 @@ class SurveyLabel(models.Model):
         super().save(*args, **kwargs)
 
 
+class StageWord(models.Model):
+    """A rep's word for a pipeline stage that a steward mapped to a stage of the funnel
+    ("Negotiation" is proposal), beyond the words the import knows."""
+
+    value = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    stage = models.CharField(max_length=10, choices=OpportunityStage.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["value"]
+
+    def __str__(self) -> str:
+        return f"{self.value} = {self.get_stage_display()}"
+
+    def save(self, *args, **kwargs):
+        self.key = stage_key(self.value)
+        super().save(*args, **kwargs)
+
+
 class HeldValue(models.Model):
-    """A product, staff name or survey label the import did not know: the rest of its rows
-    were imported, and a steward maps it once (an alias) so the next import resolves it."""
+    """A product, staff name, survey label or pipeline stage the import did not know: the
+    rest of its rows were imported (a deal waits for its stage), and a steward maps it once
+    (an alias) so the next import resolves it."""
 
     kind = models.CharField(max_length=8, choices=HeldKind.choices)
     value = models.CharField(max_length=200)

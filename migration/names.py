@@ -1,4 +1,5 @@
-"""How the import compares the loose names of legacy cells: products, staff, survey labels.
+"""How the import compares the loose names of legacy cells: products, staff, survey labels,
+pipeline stages.
 
 Pure functions (no database): the run context builds its lookups with them, and the alias
 models store their keys with them, so a steward's mapping and the import always agree.
@@ -46,3 +47,9 @@ def staff_key(text: object) -> str:
 def label_key(text: object) -> str:
     """A survey label as compared: case, spacing and end punctuation ignored."""
     return " ".join(str(text or "").lower().split()).strip(" .!")[:200]
+
+
+def stage_key(text: object) -> str:
+    """A pipeline stage as compared: its words only ("Closed - Won", "closed-won " and
+    "CLOSED WON" are one key)."""
+    return " ".join(re.findall(r"[a-z]+", str(text or "").lower()))[:200]

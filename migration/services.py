@@ -29,7 +29,7 @@ from cloudcore_crm.lib import bulkload
 from cloudcore_crm.lib.headers import Fit, MissingColumnsError
 from cloudcore_crm.roles import CUSTOMER_RELATIONS, DATA_STEWARD, FINANCE, has_role
 from customers import services as customer_services
-from customers.choices import AliasKind, SubscriptionStatus
+from customers.choices import AliasKind, OpportunityStage, SubscriptionStatus
 from customers.errors import OwnershipError
 from migration.choices import (
     IMPORT_ORDER,
@@ -57,9 +57,10 @@ from migration.models import (
     MatchReview,
     ProductAlias,
     StaffAlias,
+    StageWord,
     SurveyLabel,
 )
-from migration.names import label_key, product_key, staff_key
+from migration.names import label_key, product_key, staff_key, stage_key
 from migration.prefetch import Prefetch
 from migration.readers import FileRefused, LoadedSheets, Table, csv_table, sniff_kind, xlsx_tables
 
@@ -591,10 +592,12 @@ def decide_evidenced_subscription(
 
 
 @transaction.atomic
-def map_held_value(*, held: HeldValue, actor: AbstractBaseUser, product=None, user=None, score=None) -> HeldValue:
-    """A steward maps a held value once: a product alias, a staff-name alias of a user, or
-    a survey label's 0-10 score (None: the label is no rating). The next import resolves
-    every row that held it."""
+def map_held_value(
+    *, held: HeldValue, actor: AbstractBaseUser, product=None, user=None, score=None, stage=""
+) -> HeldValue:
+    """A steward maps a held value once: a product alias, a staff-name alias of a user, a
+    survey label's 0-10 score (None: the label is no rating), or the funnel stage a rep's
+    word means. The next import resolves every row that held it."""
     require_steward(actor)
     held = HeldValue.objects.select_for_update().get(pk=held.pk)
     if held.kind == HeldKind.PRODUCT:
@@ -610,6 +613,12 @@ def map_held_value(*, held: HeldValue, actor: AbstractBaseUser, product=None, us
         StaffAlias.objects.filter(key=staff_key(held.value)).delete()
         StaffAlias(user=user, value=held.value, created_by=actor).save()
         target = user.get_full_name() or user.username
+    elif held.kind == HeldKind.STAGE:
+        if stage not in OpportunityStage.values:
+            raise OwnershipError("Choose the stage this word means.", fields=["stage"])
+        StageWord.objects.filter(key=stage_key(held.value)).delete()
+        StageWord(value=held.value, stage=stage, created_by=actor).save()
+        target = OpportunityStage(stage).label
     else:
         if score is not None and not 0 <= score <= 10:
             raise OwnershipError("A score is 0-10.", fields=["score"])

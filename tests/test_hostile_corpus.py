@@ -114,14 +114,26 @@ def test_a_hostile_file_is_refused_with_its_reason(outcomes, name, expected):
     assert expected in messages
 
 
+def test_a_client_name_over_the_limit_is_a_rejected_row(outcomes):
+    _files, finished = outcomes
+    (file,) = finished["value_long_name.csv"]["legacy"]["files"]
+    assert (file["status"], file["counts"].get("rejected")) == ("previewed", 1)
+
+
 @pytest.mark.parametrize(
-    "name",
-    ["value_long_name.csv", "value_javascript_website.xlsx", "value_bad_email.csv", "value_absurd_value.csv"],
+    ("name", "left_out"),
+    [
+        ("value_javascript_website.xlsx", "website 'javascript:alert(document.cookie)' is no web address"),
+        ("value_bad_email.csv", "email 'not an email@@example' is no email address"),
+        ("value_absurd_value.csv", "value '$1e30' is not a plausible amount"),
+    ],
 )
-def test_a_row_failing_validation_becomes_a_rejected_row(outcomes, name):
+def test_a_cell_failing_validation_is_left_out_and_the_client_imported(outcomes, name, left_out):
     _files, finished = outcomes
     (file,) = finished[name]["legacy"]["files"]
-    assert (file["status"], file["counts"].get("rejected")) == ("previewed", 1)
+    assert (file["status"], file["counts"].get("rejected", 0), file["counts"].get("created")) == ("previewed", 0, 1)
+    (warning,) = finished[name]["legacy"]["warnings"]
+    assert warning == f"{name}: row 2: {left_out}: left out, the rest of the row imported"
 
 
 def test_the_duplicate_index_caps_the_name_length_it_indexes():

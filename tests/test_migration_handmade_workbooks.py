@@ -15,9 +15,10 @@ dates, day-first text and bare serials, formulas nobody recalculated (a totals l
 skipped, an amount is refused), stages typed loosely ("Closed - Won", "qualified ",
 "dead"), a rep named loosely, in a title cell or the file name, a client named by an
 alias, a won deal and lost ones with the rep's reason, a lead for a company that is no
-client yet, triage rows that raise a helpdesk priority and put escalation notes on the
-client's timeline, a ticket only the sheet has, a call nobody ticketed and a mistyped
-ticket number.
+client yet (the rep's prospect), a stage the funnel does not have (held for a steward), a
+client-master start with no day (the client kept, the contract on its timeline), triage
+rows that raise a helpdesk priority and put escalation notes on the client's timeline, a
+ticket only the sheet has, a call nobody ticketed and a mistyped ticket number.
 """
 
 from __future__ import annotations
@@ -114,14 +115,27 @@ def test_every_true_account_exists_and_no_other(imported):
             "abn": a.abn,
             "owner": a.owner.username if a.owner else None,
             "state": a.state,
+            "lifecycle_status": a.lifecycle_status,
         }
         for a in Account.objects.select_related("owner")
     }
     expected = {
-        t["code"]: {"legal_name": t["legal_name"], "abn": t["abn"], "owner": t["owner"], "state": t["state"]}
+        t["code"]: {
+            "legal_name": t["legal_name"],
+            "abn": t["abn"],
+            "owner": t["owner"],
+            "state": t["state"],
+            "lifecycle_status": t.get("lifecycle_status", "active"),
+        }
         for t in TRUTH["accounts"]
     }
     assert found == expected
+
+
+@pytest.mark.django_db
+def test_a_contract_the_import_cannot_make_a_subscription_of_is_on_the_clients_timeline(imported):
+    found = set(Activity.objects.filter(kind=ActivityKind.NOTE).values_list("account__code", "summary"))
+    assert found == {(n["code"], n["summary"]) for n in TRUTH["contract_notes"]}
 
 
 @pytest.mark.django_db

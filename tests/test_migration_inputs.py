@@ -77,21 +77,39 @@ def test_the_shared_legacy_sample_resolves_acme_variants_and_keeps_hidden_rows(t
     assert acme.count() == 1, list(acme.values_list("legal_name", flat=True))
     assert acme.get().abn == "99612345678"
     assert acme.get().legal_name == "Acme Pty Ltd"
-    # Seven rows: Acme's three spellings are one client, Swan River's row is rejected (below),
-    # so four clients in all.
+    # Seven rows: Acme's three spellings are one client, so five clients in all. Swan River
+    # Dental's start of "Sept 2022" has no day: that cell is left out, never the client.
     assert sorted(Account.objects.values_list("legal_name", flat=True)) == [
         "Acme Pty Ltd",
         "Bluegum Logistics Pty. Limited",
         "Harbourside Legal Ltd",
         "OLD - Kookaburra Cafe (closed)",
+        "Swan River Dental P/L",
     ]
     assert Account.objects.filter(legal_name__icontains="Kookaburra").exists()  # row hidden by the filter
-    # Swan River Dental's row has a start of "Sept 2022" (no day): the row is rejected
-    # with its reason, and its checksum-failing ABN is reported too.
-    assert not Account.objects.filter(legal_name__startswith="Swan River").exists()
+    swan = Account.objects.get(legal_name="Swan River Dental P/L")
+    # Its ABN 99 612 435 678 fails the checksum (transposed digits): left out, reported.
+    assert (swan.abn, swan.phone, swan.state) == ("", "(08) 7010 4455", "WA")
+    assert [(c.first_name, c.last_name) for c in swan.contacts.all()] == [("Renée", "O'Brien")]
+    # The sheet has no product column: what it says of the contract is on the timeline,
+    # the unreadable start as typed with why.
+    (note,) = swan.activities.values_list("summary", flat=True)
+    assert note == (
+        "Client master lists a contract without a product: seats none, "
+        "start 'Sept 2022' ('Sept 2022' has no day; enter a full date), renewal none, value none"
+    )
     report = run.files.get()
-    assert any("checksum" in w for w in run.report["warnings"])
-    assert "Sept 2022" in report.rejected_csv and "no day" in report.rejected_csv
+    assert report.counts.get("rejected", 0) == 0 and report.rejected_csv == ""
+    warnings = run.report["warnings"]
+    assert any("ABN 99612435678 fails the checksum" in w for w in warnings), warnings
+    assert (
+        "legacy_customers.xlsx: row 8: start 'Sept 2022' has no day; enter a full date: "
+        "left out, the rest of the row imported"
+    ) in warnings
+
+    again = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    assert again.report["stores"]["d1"].get("created", 0) == 0
+    assert swan.activities.count() == 1  # the note is not written twice
 
 
 def test_a_file_whose_earlier_run_was_deleted_replaces_the_provenance_that_run_left(tmp_path, steward):
@@ -257,21 +275,83 @@ def test_a_formula_with_a_saved_value_imports_its_value(tmp_path, steward):
 
 
 @pytest.mark.parametrize(
-    ("cell", "problem"),
+    ("cell", "why"),
     [
-        ("Sept 2022", "no day"),
-        ("31/02/2026", "not a real date"),
-        ("soon", "not a date"),
+        ("Sept 2022", "'Sept 2022' has no day; enter a full date"),
+        ("31/02/2026", "'31/02/2026' is not a real date"),
+        ("soon", "'soon' is not a date (use DD/MM/YYYY)"),
+        ("1/06/2025", "01/06/2025 is before the start 01/07/2025"),
     ],
 )
-def test_unreadable_dates_reject_the_row_with_the_reason(tmp_path, steward, cell, problem):
+def test_an_unreadable_renewal_is_left_out_and_the_rest_of_the_row_imported(tmp_path, steward, cell, why):
     path = _client_master(
-        tmp_path / "d1.xlsx", [GOOD_ROW, ["CC103", "Dated", "", "DataVault", 5, "1/7/2025", cell, "1000"]]
+        tmp_path / "d1.xlsx", [GOOD_ROW, ["CC103", "Dated Pty Ltd", "", "DataVault", 5, "1/7/2025", cell, "1000"]]
     )
     run = run_import(paths=[path], actor=steward)
-    file = run.files.get()
-    assert file.counts["rejected"] == 1 and problem in file.rejected_csv
-    assert "reason" in file.rejected_csv.splitlines()[0]
+    assert run.files.get().counts == {"created": 2, "rejected": 0}
+    (subscription,) = Subscription.objects.filter(account__code="CC103")
+    assert (subscription.seats, subscription.start_date, subscription.renewal_date, subscription.annual_value) == (
+        5,
+        dt.date(2025, 7, 1),
+        None,
+        Decimal("1000.00"),
+    )
+    assert run.report["warnings"] == [f"d1.xlsx: row 3: renewal {why}: left out, the rest of the row imported"]
+
+
+def test_unreadable_seats_and_value_are_left_out_each_with_its_reason(tmp_path, steward):
+    path = _client_master(
+        tmp_path / "d1.xlsx",
+        [
+            ["CC104", "Seats Pty Ltd", "", "DataVault", "ten", "1/7/2025", "1/7/2026", "$-500"],
+            ["CC105", "Zero Pty Ltd", "", "DataVault", 0, "1/7/2025", "1/7/2026", "lots"],
+        ],
+    )
+    run = run_import(paths=[path], actor=steward)
+    assert run.files.get().counts.get("rejected", 0) == 0
+    values = {
+        s.account.code: (s.seats, s.annual_value)
+        for s in Subscription.objects.select_related("account").filter(account__code__in=["CC104", "CC105"])
+    }
+    # Seats left out is the model's one seat; a value left out is none yet (Xero fills it).
+    assert values == {"CC104": (1, Decimal("0.00")), "CC105": (1, Decimal("0.00"))}
+    assert run.report["warnings"] == [
+        "d1.xlsx: row 2: seats 'ten' is not a whole number; value -500.00 is negative: "
+        "left out, the rest of the row imported",
+        "d1.xlsx: row 3: value 'lots' is not an amount; seats 0 is not at least 1: "
+        "left out, the rest of the row imported",
+    ]
+
+
+def test_an_unreadable_start_keeps_the_client_and_puts_the_contract_on_its_timeline(tmp_path, steward):
+    rows = [["CC106", "Sept Pty Ltd", "", "DataVault", 4, "Sept 2022", "1/02/2027", "AUD 5k"]]
+    path = _client_master(tmp_path / "d1.xlsx", rows)
+
+    run = run_import(paths=[path], actor=steward)
+    again = run_import(paths=[path], actor=steward)
+
+    account = Account.objects.get(code="CC106")
+    assert account.legal_name == "Sept Pty Ltd" and not account.subscriptions.exists()
+    (note,) = account.activities.all()
+    assert note.summary == (
+        "Client master lists DataVault: seats 4, start 'Sept 2022' ('Sept 2022' has no day; enter a full date), "
+        "renewal 01/02/2027, value 5000.00"
+    )
+    assert note.history.get().history_change_reason.endswith("d1.xlsx sheet Sheet row 2")
+    assert "d1.xlsx: row 2: the DataVault subscription waits for a start date" in run.report["warnings"]
+    assert run.files.get().counts.get("rejected", 0) == 0
+    assert again.report["stores"]["d1"] == {"unchanged": 1}
+
+
+def test_a_contract_with_neither_start_nor_renewal_is_noted_not_rejected(tmp_path, steward):
+    path = _client_master(tmp_path / "d1.xlsx", [["CC107", "Undated Pty Ltd", "", "DataVault", 2, "", "", "900"]])
+    run = run_import(paths=[path], actor=steward)
+    account = Account.objects.get(code="CC107")
+    assert not account.subscriptions.exists()
+    assert account.activities.get().summary == (
+        "Client master lists DataVault: seats 2, start none, renewal none, value 900.00"
+    )
+    assert run.files.get().counts == {"created": 1, "rejected": 0}
 
 
 def test_a_cp1252_csv_is_decoded(tmp_path, steward):
@@ -480,14 +560,14 @@ def test_rejected_rows_keep_their_columns_and_say_their_sheet_when_several_sheet
     ws.title = "Open"
     ws.append(["Rep: Chloe Bennett"])
     ws.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
-    ws.append(["Nobody Pty Ltd", "DataVault", "Proposal", "5000"])  # its last two cells empty
+    ws.append(["Good Client", "DataVault", "Proposal", "-5000"])  # its last two cells empty
     closed = wb.create_sheet("Closed")
     closed.append(["Client", "Opportunity", "Value", "Stage", "Why lost"])  # another order
     closed.append(["Good Client", "Hosting", "700", "Haggling", "n/a"])
     wb.save(tmp_path / "Pipeline - Chloe Bennett.xlsx")
     single = Workbook()
     single.active.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
-    single.active.append(["Nobody Pty Ltd", "DataVault", "Proposal", "5000"])
+    single.active.append(["Good Client", "DataVault", "Proposal", "-5000"])
     single.save(tmp_path / "Pipeline - Priya Sharma.xlsx")
 
     run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
@@ -497,14 +577,16 @@ def test_rejected_rows_keep_their_columns_and_say_their_sheet_when_several_sheet
     assert two.counts["rejected"] == 2
     rows = list(csv.DictReader(io.StringIO(two.rejected_csv)))
     assert [(r["row"], r["sheet"], r["Client"], r["Value"], r["Stage"]) for r in rows] == [
-        ("3", "Open", "Nobody Pty Ltd", "5000", "Proposal"),
+        ("3", "Open", "Good Client", "'-5000", "Proposal"),  # escaped: a spreadsheet reads "-" as a formula
         ("2", "Closed", "Good Client", "700", "Haggling"),
     ]
-    assert "no client in the client master matches" in rows[0]["reason"]
-    assert rows[1]["reason"] == "unknown stage 'Haggling'"
+    assert rows[0]["reason"] == "a negative deal value"
+    assert rows[1]["reason"] == (
+        "no pipeline stage called 'Haggling': the deal waits for a steward to map it at /migration/held/"
+    )
     (one,) = csv.DictReader(io.StringIO(files["Pipeline - Priya Sharma.xlsx"].rejected_csv))
     assert (one["Close Date"], one["Product"]) == ("", "")
-    assert "no client in the client master matches" in one["reason"]
+    assert one["reason"] == "a negative deal value"
 
 
 def test_later_rows_of_a_name_held_for_review_say_so_rather_than_unknown(tmp_path, steward):
@@ -580,3 +662,28 @@ def test_a_row_holding_only_a_zero_is_rejected_not_skipped(tmp_path, steward):
     _chloes_pipeline(tmp_path, [None, None, None, 0])
     run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
     assert run.report["stores"]["d3"] == {"created": 1, "rejected": 1}
+
+
+def test_a_value_the_contract_column_cannot_hold_is_left_out(tmp_path, steward):
+    path = _client_master(
+        tmp_path / "d1.xlsx", [["CC108", "Big Pty Ltd", "", "DataVault", 1, "1/7/2025", "1/7/2026", "20000000000"]]
+    )
+    run = run_import(paths=[path], actor=steward)
+    assert Subscription.objects.get(account__code="CC108").annual_value == Decimal("0.00")
+    assert run.report["warnings"] == [
+        "d1.xlsx: row 2: value 20000000000 is more than a contract can be: left out, the rest of the row imported"
+    ]
+
+
+def test_a_single_name_contact_is_the_same_contact_on_every_import(tmp_path, steward):
+    headers = ["Client ID", "Client Name", "Product", "Start Date", "Renewal Date", "Annual Value", "Contact", "Email"]
+    rows = [
+        ["CC109", "Kim Cafe", "DataVault", "1/7/2025", "1/7/2026", "100", "Kim", ""],
+        ["", "KIM CAFE", "DataVault", "1/7/2025", "1/7/2026", "100", "kim", ""],
+    ]
+    path = _client_master(tmp_path / "d1.xlsx", rows, headers=headers)
+    run_import(paths=[path], actor=steward)
+    again = run_import(paths=[path], actor=steward)
+    account = Account.objects.get(code="CC109")
+    assert list(account.contacts.values_list("first_name", "last_name")) == [("Kim", "(unknown)")]
+    assert again.report["stores"]["d1"] == {"unchanged": 2}

@@ -36,7 +36,7 @@ def _workbook(rows) -> SimpleUploadedFile:
 
 ROWS = [
     ["CC401", "Upload Client Pty Ltd", "DataVault", "1/07/2025", "1/07/2026", "$5,000"],
-    ["CC402", "Another Client Pty Ltd", "DataVault", "1/07/2026", "1/07/2025", "$5,000"],  # renews before it starts
+    ["CC402", "", "DataVault", "1/07/2026", "1/07/2027", "$5,000"],  # a contract with no client
 ]
 
 
@@ -53,7 +53,7 @@ def test_a_steward_previews_then_confirms_an_upload(client_for, django_capture_o
 
     rejected = client.get(reverse("migration:importfile_rejected", args=[preview.files.get().pk]))
     assert rejected["Content-Type"].startswith("text/csv")
-    assert "is before the start" in rejected.content.decode()
+    assert "no client name" in rejected.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
         confirmed = client.post(reverse("migration:importrun_confirm", args=[preview.pk]))

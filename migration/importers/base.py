@@ -37,6 +37,7 @@ from migration.models import (
     ProductAlias,
     Provenance,
     StaffAlias,
+    StageWord,
     SurveyLabel,
 )
 from migration.names import product_key, staff_key
@@ -107,6 +108,7 @@ class RunContext:
     rescore: set[int] = field(default_factory=set)  # clients whose tickets changed: one rescoring per run
     ambiguous_staff: set[str] = field(default_factory=set)  # names that fit two users: never guessed
     survey_labels: dict[str, int | None] = field(default_factory=dict)  # stewards' mappings, by label_key
+    stage_words: dict[str, str] = field(default_factory=dict)  # stewards' mappings, by stage_key
     held: dict[tuple[str, str], dict] = field(default_factory=dict)  # (kind, key) -> value, reason, rows, where
     evidence: dict[tuple[int, int], EvidencedSubscription] = field(default_factory=dict)  # (account, product)
     master_values: dict[int, tuple[object, object]] = field(default_factory=dict)  # id(subscription) -> (value, row)
@@ -148,6 +150,7 @@ class RunContext:
             top_number=max(taken, default=0),
             ambiguous_staff=ambiguous,
             survey_labels={label.key: label.score for label in SurveyLabel.objects.all()},
+            stage_words=dict(StageWord.objects.values_list("key", "stage")),
             evidence={(e.account_id, e.product_id): e for e in EvidencedSubscription.objects.all()},
         )
 
@@ -725,11 +728,16 @@ class Importer(ABC):
         if isinstance(found, HeldForReview):
             raise RowRejected(f"{name!r} fits more than one client; its first row is held for review")
         if found is None:
-            raise RowRejected(f"no client in the client master matches {name!r}")
+            found = self._names[key] = self.unknown_client(name)
         return found
 
     def first_sight(self, account: Account, name: str) -> None:  # noqa: B027 - an optional hook
         """Hook: a client name this file uses, matched for the first time."""
+
+    def unknown_client(self, name: str) -> Account:
+        """A name no client has: the row is rejected. A store whose rows may name companies
+        that are not clients yet (a rep's leads) records them instead."""
+        raise RowRejected(f"no client in the client master matches {name!r}")
 
     # --- Shared records ----------------------------------------------------------------
     def provenance(self, record: models.Model, row: SourceRow, fields: Iterable[str]) -> None:

@@ -12,6 +12,10 @@ imported and the value is held for a steward to map once.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
 
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.choices import ActivityKind, Industry, LifecycleStatus, Office, Segment, SubscriptionStatus
@@ -21,7 +25,7 @@ from customers.validators import abn_is_valid, clean_abn
 from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
 from migration.names import product_key
-from migration.parsing import clean_text, parse_date, parse_int, parse_money, parse_state
+from migration.parsing import CellError, clean_text, parse_date, parse_int, parse_money, parse_state
 from migration.readers import SourceRow
 
 CODE_RE = re.compile(r"^CC\d{1,7}$")
@@ -95,6 +99,44 @@ def _office(text: str) -> str:
     return _OFFICES.get(text.lower(), "")
 
 
+def _read(parse, values: dict[str, object], column: str, unread: dict[str, str]):
+    """The cell through `parse`; None, with why in `unread`, when it cannot be read."""
+    try:
+        return parse(values.get(column))
+    except CellError as error:
+        unread[column] = str(error)
+        return None
+
+
+_WEBSITE = URLValidator(schemes=["http", "https"])
+_EMAIL = EmailValidator()
+_VALUE_LIMIT = Decimal(10) ** 10  # the contract value column holds 12 digits, 2 of them cents
+
+
+def _valid(validator, value: str) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _named_contact(contacts: list[Contact], first: str, last: str) -> Contact | None:
+    """The contact a name in the sheet means. A first name alone ("jane", "Kim") is the one
+    contact of the client with that first name; without this every import created "Kim
+    (unknown)" again."""
+    if last:
+        return next((c for c in contacts if (c.first_name.lower(), c.last_name.lower()) == (first, last)), None)
+    named = [c for c in contacts if c.first_name.lower() == first]
+    return named[0] if len(named) == 1 else None
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "none"
+    return f"{value:%d/%m/%Y}" if hasattr(value, "year") else str(value)
+
+
 def _term_months(start, renewal) -> int:
     if not start or not renewal or renewal <= start:
         return 12
@@ -127,19 +169,26 @@ class ClientMasterImporter(Importer):
             abn = ""
         phone = clean_text(values.get("phone"))
         state = parse_state(values.get("state"))
-        # Parse everything before writing anything, so a bad cell rejects the whole row.
         product_text = clean_text(values.get("product"))
         product = self.ctx.find_product(product_text) if product_text else None
-        seats = parse_int(values.get("seats"))
-        start = parse_date(values.get("start"))
-        renewal = parse_date(values.get("renewal"))
-        value = parse_money(values.get("value"))
+        # A contract cell the import cannot read is left out, never the rest of the row:
+        # the client, its contact and the contract's other cells are imported.
+        unread: dict[str, str] = {}
+        seats = _read(parse_int, values, "seats", unread)
+        start = _read(parse_date, values, "start", unread)
+        renewal = _read(parse_date, values, "renewal", unread)
+        value = _read(parse_money, values, "value", unread)
         if value is not None and value < 0:
-            raise RowRejected(f"negative contract value {value}")
+            unread["value"], value = f"{value} is negative", None
+        if value is not None and value >= _VALUE_LIMIT:
+            unread["value"], value = f"{value:.0f} is more than a contract can be", None
         if seats is not None and seats < 1:
-            raise RowRejected(f"seats must be at least 1, not {seats}")
+            unread["seats"], seats = f"{seats} is not at least 1", None
         if start and renewal and renewal < start:
-            raise RowRejected(f"renewal {renewal:%d/%m/%Y} is before the start {start:%d/%m/%Y}")
+            unread["renewal"] = f"{renewal:%d/%m/%Y} is before the start {start:%d/%m/%Y}"
+            renewal = None
+        if unread:
+            self._left_out(row, "; ".join(f"{column} {why}" for column, why in unread.items()))
 
         account = self.ctx.account_for(name=name, abn=abn, phone=phone, state=state, code=code)
         self._row = row
@@ -166,21 +215,42 @@ class ClientMasterImporter(Importer):
             key = product_key(product_text)
             self.ctx.hold_value(HeldKind.PRODUCT, product_text, key, why, self.file_name, row.number)
             return action
+        contract = {"seats": seats, "start": start, "renewal": renewal, "value": value}
         if product is None:
-            if value is not None or renewal is not None:
+            if value is not None or renewal is not None or unread:
                 self.report.warnings.append(f"row {row.number}: a contract without a product; recorded on the timeline")
-                summary = (
-                    "Client master lists a contract without a product "
-                    f"(renewal {renewal or 'none'}, value {value or 'none'})"
-                )
-                writer.create(
-                    Activity(account=account, actor=self.ctx.actor),
-                    values={"kind": ActivityKind.NOTE, "summary": summary},
-                    reason=reason,
-                )
+                self._note_contract(account, "a contract without a product", contract, unread, values, reason)
+            return action
+        if ("start" in unread or not (start or renewal)) and self.ctx.live_subscription(account, product) is None:
+            # A new subscription needs a start (or a renewal to start no later than): the
+            # contract goes on the timeline as the sheet says it, and Xero's invoices or a
+            # corrected sheet create it.
+            self.report.warnings.append(f"row {row.number}: the {product.name} subscription waits for a start date")
+            self._note_contract(account, product.name, contract, unread, values, reason)
             return action
         return self._merge_subscription(
             account, row, reason, action, product=product, seats=seats, start=start, renewal=renewal, value=value
+        )
+
+    def _left_out(self, row: SourceRow, why: str) -> None:
+        self.report.warnings.append(f"row {row.number}: {why}: left out, the rest of the row imported")
+
+    def _note_contract(self, account, what: str, contract: dict, unread: dict, values: dict, reason: str) -> None:
+        """The client's timeline says what the sheet says of a contract the import could not
+        make a subscription of: each cell as read, or as typed with why it was not read."""
+        cells = ", ".join(
+            f"{column} {clean_text(values.get(column))!r} ({unread[column]})"
+            if column in unread
+            else f"{column} {_shown(value)}"
+            for column, value in contract.items()
+        )
+        summary = f"Client master lists {what}: {cells}"[:300]
+        if account.pk is not None and Activity.objects.filter(account=account, summary=summary).exists():
+            return  # noted by an earlier import (a rare row: one query)
+        self.ctx.writer.create(
+            Activity(account=account, actor=self.ctx.actor),
+            values={"kind": ActivityKind.NOTE, "summary": summary},
+            reason=reason,
         )
 
     def _account_fields(self, values, *, name, abn, phone, state, authoritative: bool) -> dict:
@@ -207,7 +277,11 @@ class ClientMasterImporter(Importer):
                 fields["postcode"] = postcode.zfill(4)  # Excel drops the leading zero of 0800
             website = clean_text(values.get("website"))
             if website:
-                fields["website"] = website if "://" in website else f"https://{website}"
+                website = website if "://" in website else f"https://{website}"
+                if _valid(_WEBSITE, website):
+                    fields["website"] = website
+                else:
+                    self._left_out(self._row, f"website {clean_text(values.get('website'))[:80]!r} is no web address")
         if state:
             fields["state"] = state
         for column, field in (("owner", "owner"), ("coordinator", "relations_coordinator")):
@@ -250,18 +324,16 @@ class ClientMasterImporter(Importer):
     def _merge_contact(self, account: Account, values, row: SourceRow, reason: str, action: str) -> str:
         full_name = clean_text(values.get("contact"))
         email = clean_text(values.get("email")).lower()
+        if email and not _valid(_EMAIL, email):
+            self._left_out(row, f"email {email[:80]!r} is no email address")
+            email = ""
         if not full_name and not email:
             return action
         first, _, last = full_name.partition(" ")
         existing = self.ctx.contacts_of(account)
-        contact = (next((c for c in existing if c.email.lower() == email), None) if email else None) or (
-            next(
-                (c for c in existing if c.first_name.lower() == first.lower() and c.last_name.lower() == last.lower()),
-                None,
-            )
-            if full_name
-            else None
-        )
+        contact = next((c for c in existing if c.email.lower() == email), None) if email else None
+        if contact is None and full_name:
+            contact = _named_contact(existing, first.lower(), last.lower())
         if contact is None:
             contact = self.ctx.writer.create(
                 Contact(account=account),
@@ -284,8 +356,6 @@ class ClientMasterImporter(Importer):
         if subscription is None:
             if start is None:
                 start = renewal  # a renewal with no start: the term starts no later than it ends
-            if start is None:
-                raise RowRejected("a subscription needs a start or a renewal date")
             fields = {
                 "product": product,
                 "seats": seats or 1,

@@ -3,9 +3,11 @@
 The rep is named in a title cell ("Rep: Chloe Bennett") or in the file name
 ("Pipeline - Chloe Bennett.xlsx"). Each deal is matched to its client and upserted as an
 opportunity owned by that rep, keyed by client, rep and deal name. Stages are read
-loosely ("Closed - Won", "qualified "); a lost deal takes the rep's reason ("Price - went
+loosely ("Closed - Won", "qualified "), and a word the import does not know ("Negotiation")
+is held for a steward to map once; a lost deal takes the rep's reason ("Price - went
 with Backblaze") as its lost reason (the first reason word in the text) and keeps the
-words as its note. A totals line ("TOTAL" and a sum) is skipped, not rejected.
+words as its note. A totals line ("TOTAL" and a sum) is skipped, not rejected. A deal for a
+company that is no client yet is a lead: the company is recorded as the rep's prospect.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import re
 from pathlib import Path
 
 from cloudcore_crm.lib.headers import HeaderMap
-from customers.choices import LostReason, OpportunityKind, OpportunityStage
-from customers.models import Opportunity
+from customers.choices import LifecycleStatus, LostReason, OpportunityKind, OpportunityStage
+from customers.models import Account, Opportunity
 from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
-from migration.names import product_key, staff_key
+from migration.names import product_key, staff_key, stage_key
 from migration.parsing import clean_text, is_blank, parse_date, parse_money
 from migration.readers import SourceRow
 
@@ -76,10 +78,12 @@ REP_CELL = re.compile(r"^\s*(rep|owner|sales rep)\s*:\s*(?P<name>.+)$", re.IGNOR
 REP_FILE = re.compile(r"pipeline\s*[-\u2013_]\s*(?P<name>.+)$", re.IGNORECASE)
 
 
-def stage_of(text: object) -> str | None:
-    """'Closed - Won', 'closed-won', 'Proposal Sent ', 'DEAD' -> a funnel stage; None when
-    the words are no stage (case, spacing and punctuation ignored)."""
-    return STAGES.get(" ".join(re.findall(r"[a-z]+", clean_text(text).lower())))
+def stage_of(text: object, mapped: dict[str, str] | None = None) -> str | None:
+    """'Closed - Won', 'closed-won', 'Proposal Sent ', 'DEAD' -> a funnel stage, or a word a
+    steward mapped (`mapped`, by `stage_key`); None when the words are no stage (case,
+    spacing and punctuation ignored)."""
+    key = stage_key(clean_text(text))
+    return STAGES.get(key) or (mapped or {}).get(key)
 
 
 _LOST_WORD = re.compile(r"\b(" + "|".join(map(re.escape, LOST_WORDS)) + r")\b")
@@ -128,16 +132,34 @@ class PipelineImporter(Importer):
             return
         self.report.warnings.append("the rep is named neither in a 'Rep:' cell nor in the file name")
 
+    def unknown_client(self, name: str) -> Account:
+        """A deal for a company that is no client yet is a rep's lead (seed 000: leads are
+        captured in the rep's own workbook): the company is recorded as that rep's
+        prospect, and the nightly duplicate scan compares it with every client."""
+        values = {"legal_name": name[:200], "owner": self.rep, "lifecycle_status": LifecycleStatus.PROSPECT}
+        self.warn_grouped("leads for companies that are no client yet: each recorded as the rep's prospect")
+        account = self.ctx.new_account(code="", values=values, reason=self.reason(self._row))
+        self.provenance(account, self._row, values)
+        return account
+
     def import_row(self, row: SourceRow, values: dict[str, object]) -> str:
         if self.rep is None:
             raise RowRejected("unknown sales rep for this workbook")
+        self._row = row
         client = clean_text(values.get("name"))
         deal = clean_text(values.get("deal"))
         if not client or not deal:
             raise RowRejected("a deal needs a client and a name")
-        stage = stage_of(values.get("stage"))
+        stage = stage_of(values.get("stage"), self.ctx.stage_words)
         if stage is None:
-            raise RowRejected(f"unknown stage {clean_text(values.get('stage'))!r}")
+            # No stage is guessed (it weighs the forecast): the deal waits for a steward to
+            # map the word once, and the next import takes it.
+            word = clean_text(values.get("stage"))
+            if not word:
+                raise RowRejected("a deal needs a stage")
+            why = f"no pipeline stage called {word!r}"
+            self.ctx.hold_value(HeldKind.STAGE, word, stage_key(word), why, self.file_name, row.number)
+            raise RowRejected(f"{why}: the deal waits for a steward to map it at /migration/held/")
         amount = parse_money(values.get("amount")) or 0
         if amount < 0:
             raise RowRejected("a negative deal value")
@@ -150,7 +172,7 @@ class PipelineImporter(Importer):
             key = product_key(product_text)
             self.ctx.hold_value(HeldKind.PRODUCT, product_text, key, why, self.file_name, row.number)
         account = self.client_named(client)
-        key = (account.pk, deal[:200].lower())
+        key = (id(account), deal[:200].lower())
         if key in self.seen:
             # The same deal typed twice in one workbook: the first row stands, so a second
             # import gives the same result instead of flipping between the two rows.

@@ -77,7 +77,7 @@ def main(directory: Path) -> None:
         try:
             run = run_import(paths=[path], actor=steward, dry_run=True)
             files = list(run.files.values("status", "message", "counts"))
-            outcome["legacy"] = {"run": run.status, "files": files}
+            outcome["legacy"] = {"run": run.status, "files": files, "warnings": run.report.get("warnings", [])}
             if run.status == RunStatus.RUNNING:
                 outcome["tracebacks"].append("the run was left running")
             for item in files:

@@ -36,6 +36,7 @@ ROWS: dict[str, dict[str, int]] = {
     "admin:migration_productalias_changelist": ADMIN,
     "admin:migration_staffalias_changelist": ADMIN,
     "admin:migration_surveylabel_changelist": ADMIN,
+    "admin:migration_stageword_changelist": ADMIN,
     "admin:migration_heldvalue_changelist": ADMIN,
     "admin:migration_evidencedsubscription_changelist": ADMIN,
 }

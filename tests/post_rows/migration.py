@@ -48,6 +48,7 @@ def build(world: dict, personas: dict) -> None:
         (HeldKind.PRODUCT, "Sync Cloud", {"product": Product.objects.get(code="cloudsync")}),
         (HeldKind.STAFF, "Sam Rep", {"user": personas["sales_rep"]}),
         (HeldKind.SURVEY, "Very happy", {"score": 9}),
+        (HeldKind.STAGE, "Negotiation", {"stage": "proposal"}),
     ):
         held = HeldValue.objects.create(kind=kind, value=value, key=value.lower(), rows=1)
         services.map_held_value(held=held, actor=steward, **mapping)

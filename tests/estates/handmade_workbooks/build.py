@@ -89,7 +89,7 @@ def client_master() -> None:
         ["CC205", "Banksia Hosting Pty Ltd", "12 345 678 901", "Bev Thompson", "Cloud Hosting (Perth)", 4,
          "1/7/2025", "TBC", 10000,
          "Ivy Tran", "ivy@banksia.example", None, "WA"],
-        # row 11: a start with no day: the whole row is refused
+        # row 11: a start with no day: that cell is left out, the client and contact imported
         ["CC206", "Wandoo Mining Pty Ltd", None, "Ravi Sharma", "DataVault", 1,
          "Sept 2022", dt.datetime(2027, 2, 1), 5000,
          "Kim Nguyen", "kim@wandoo.example", None, "WA"],
@@ -160,7 +160,7 @@ def daniel() -> None:
          "Price - went with Backblaze"],
         ["Yate Legal", "Security review", "Meeting", "AUD 15k", dt.datetime(2027, 2, 28), "Security & Compliance",
          "Best case", None],
-        # row 6: a stage the CRM's funnel does not have
+        # row 6: a stage the CRM's funnel does not have: held for a steward to map
         ["Banksia Hosting", "Hosting renewal 2027", "Negotiation", 10000, "1/07/2027", "Cloud Hosting", "Commit", None],
     ]  # fmt: skip
     for row in rows:
@@ -189,7 +189,7 @@ def ravi() -> None:
     rows = [
         ["Yate Legal Pty Ltd", "Managed Services renewal", 60000, "dead", 46234, "Managed Services",
          "Timing: budget frozen until FY28"],
-        # row 3: the client whose master row was refused (its start had no day)
+        # row 3: the client whose master row had a start with no day
         ["Wandoo Mining", "DataVault for the mine site", "5,000", "won", "1/02/2026", "DataVault", None],
     ]  # fmt: skip
     for row in rows:
