@@ -157,3 +157,78 @@ def test_finance_see_both_values_and_the_invoices_of_a_drift(imported, client_fo
     assert "$30,000.00" in html
     assert "$33,000.00" in html
     assert "INV-2301, INV-2302" in html
+
+
+def test_a_found_subscription_confirmed_then_cancelled_is_not_created_again(imported, client_for):
+    """Customer Relations confirmed Managed Services for Banksia, and it was cancelled
+    since: that is newer than Xero's old invoices, so the next import leaves it ended."""
+    from customers.services import update_subscription
+
+    found = _evidence("CC101", "managed-services")
+    client_for("customer_relations").post(
+        reverse("migration:evidence_decide", args=[found.pk]), {"decision": "confirmed", "reason": "On the PO"}
+    )
+    live = _live("CC101", "managed-services")
+    update_subscription(
+        subscription=live,
+        changes={"status": SubscriptionStatus.CANCELLED},
+        expected_version=live.version,
+        actor=imported["customer_relations"],
+        reason="Client ended the managed service in November",
+    )
+
+    again = _import(imported["data_steward"])
+
+    assert _live("CC101", "managed-services") is None
+    assert Subscription.objects.filter(account__code="CC101", product__code="managed-services").count() == 1
+    assert _evidence("CC101", "managed-services").status == EvidenceStatus.CONFIRMED
+    assert again.files.get(store="d4").counts["ended since it was found"] == 1
+
+
+def test_a_master_subscription_cancelled_in_the_crm_is_not_created_again(imported):
+    """The client master still lists Quokka's Managed Services; a person cancelled it in
+    the CRM since. Importing the same sheet again does not bring it back."""
+    from customers.services import update_subscription
+
+    live = _live("CC104", "managed-services")
+    update_subscription(
+        subscription=live,
+        changes={"status": SubscriptionStatus.CANCELLED},
+        expected_version=live.version,
+        actor=imported["customer_relations"],
+        reason="Cancelled at renewal",
+    )
+
+    again = _import(imported["data_steward"])
+
+    assert _live("CC104", "managed-services") is None
+    assert Subscription.objects.filter(account__code="CC104", product__code="managed-services").count() == 1
+    assert again.files.get(store="d1").counts["ended in the CRM since"] == 1
+
+
+def test_invoices_dated_after_a_subscription_ended_are_a_new_contract(imported, tmp_path):
+    """Quokka's Managed Services was cancelled in the CRM; a Xero invoice dated after that
+    (they came back) is new evidence: a new subscription is created and listed for
+    Customer Relations, and the cancelled one stays as it was."""
+    from customers.services import update_subscription
+
+    live = _live("CC104", "managed-services")
+    update_subscription(
+        subscription=live,
+        changes={"status": SubscriptionStatus.CANCELLED},
+        expected_version=live.version,
+        actor=imported["customer_relations"],
+        reason="Cancelled at renewal",
+    )
+    header, *lines = (ESTATE / "xero_sales_invoices.csv").read_text().splitlines()
+    (quokka,) = [line for line in lines if line.startswith("Quokka") and "INV-2401" in line]
+    later = quokka.replace("INV-2401", "INV-3001").replace("01/07/2026,31/07/2026", "01/02/2099,28/02/2099")
+    (tmp_path / "xero_later.csv").write_text("\n".join([header, later]) + "\n")
+
+    run = run_import(paths=[tmp_path / "xero_later.csv"], actor=imported["data_steward"])
+
+    assert run.files.get().counts["subscriptions created from invoices"] == 1
+    subscriptions = Subscription.objects.filter(account__code="CC104", product__code="managed-services")
+    assert sorted(subscriptions.values_list("status", flat=True)) == ["active", "cancelled"]
+    assert _live("CC104", "managed-services").start_date == dt.date(2026, 7, 1)  # the period the line states
+    assert _evidence("CC104", "managed-services").status == EvidenceStatus.OPEN

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 from openpyxl.utils import get_column_letter
 
@@ -26,7 +27,7 @@ from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.errors import DomainError
 from customers.matching import normalise_name
 from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
-from migration.choices import ConflictKind, ConflictStatus, FileStatus, HeldKind, HeldStatus, Store
+from migration.choices import ConflictKind, ConflictStatus, EvidenceStatus, FileStatus, HeldKind, HeldStatus, Store
 from migration.models import (
     EvidencedSubscription,
     HeldValue,
@@ -103,6 +104,7 @@ class RunContext:
     _subscriptions: dict[int, list[Subscription]] | None = None
     _opportunities: dict[tuple[int, int, str], Opportunity] | None = None
     _ever_subscribed: set[int] | None = None
+    _ended: dict[tuple, object] | None = None  # (account, product, start or None) -> when it stopped being live
     _named: dict[str, object] = field(default_factory=dict)  # see account_named
     _name_keys: dict[str, str] = field(default_factory=dict)  # see name_key
     rescore: set[int] = field(default_factory=set)  # clients whose tickets changed: one rescoring per run
@@ -402,6 +404,37 @@ class RunContext:
 
     def live_subscription(self, account: Account, product: Product) -> Subscription | None:
         return next((s for s in self.subscriptions_of(account) if s.product_id == product.pk), None)
+
+    def ended_since(self, account: Account, product: Product, start=None):
+        """When a person cancelled, or let lapse, the account's subscription of this product
+        (with this start, when given) in the CRM: newer than the legacy store that still
+        lists it, so it is not created again. None when no such subscription ended."""
+        if account.pk is None:
+            return None
+        if self._ended is None:
+            ended = Subscription.objects.exclude(pk__in=Subscription.objects.live().values("pk"))
+            last_change = dict(
+                Subscription.history.filter(id__in=ended.values("pk"))
+                .values("id")
+                .annotate(on=Max("history_date"))
+                .values_list("id", "on")
+            )
+            self._ended = {}
+            for pk, account_id, product_id, began in ended.values_list("pk", "account", "product", "start_date"):
+                on = last_change.get(pk)
+                for key in ((account_id, product_id, began), (account_id, product_id, None)):
+                    if on is not None and (key not in self._ended or on > self._ended[key]):
+                        self._ended[key] = on
+        return self._ended.get((account.pk, product.pk, start))
+
+    def found_before(self, account: Account, product: Product) -> str | None:
+        """Why a subscription Xero or the calendar evidences, which has no live one, is not
+        created again: Customer Relations dismissed it, or it was found before and has
+        ended since (either answer is newer than the legacy store). None: create it."""
+        earlier = self.evidence.get((account.pk, product.pk))
+        if earlier is None:
+            return None
+        return "dismissed earlier" if earlier.status == EvidenceStatus.DISMISSED else "ended since it was found"
 
     def all_live_subscriptions(self) -> Iterator[Subscription]:
         for subscriptions in self._live().values():

@@ -106,9 +106,11 @@ class OutlookCalendarImporter(Importer):
     def _from_evidence(self, account, product, day, row: SourceRow) -> str:
         """A renewal of a subscription neither the client master nor Xero lists: created
         from the entry for Customer Relations to confirm (its value is for Finance to set)."""
-        earlier = self.ctx.evidence.get((account.pk, product.pk))
-        if earlier is not None and earlier.status == EvidenceStatus.DISMISSED:
-            return "dismissed earlier"
+        answered = self.ctx.found_before(account, product)
+        if answered:
+            return answered
+        if self.ctx.ended_since(account, product) is not None:
+            return "ended in the CRM since"  # the calendar still has the renewal of what ended
         reason = f"{self.reason(row)}: a renewal in the Outlook calendar, in no other store"
         subscription = self.ctx.writer.create(
             Subscription(account=account),

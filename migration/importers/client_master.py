@@ -356,6 +356,9 @@ class ClientMasterImporter(Importer):
         if subscription is None:
             if start is None:
                 start = renewal  # a renewal with no start: the term starts no later than it ends
+            if self.ctx.ended_since(account, product, start):
+                self.report.counts["ended in the CRM since"] += 1
+                return action
             fields = {
                 "product": product,
                 "seats": seats or 1,

@@ -28,7 +28,7 @@ from customers.billing_cadence import NOT_COUNTED, BillingEstimate, InvoiceLine,
 from customers.choices import SubscriptionStatus
 from customers.matching import normalise_name
 from customers.models import Subscription
-from migration.choices import ConflictKind, ConflictStatus, EvidenceStatus, HeldKind, Store
+from migration.choices import ConflictKind, ConflictStatus, HeldKind, Store
 from migration.importers.base import SKIP, Importer, RowRejected
 from migration.models import ImportConflict
 from migration.names import product_key
@@ -158,11 +158,14 @@ class XeroInvoicesImporter(Importer):
         )
 
     def _from_evidence(self, account, product, estimate: BillingEstimate, members: list) -> None:
-        earlier = self.ctx.evidence.get((account.pk, product.pk))
-        if earlier is not None and earlier.status == EvidenceStatus.DISMISSED:
-            self.report.counts["dismissed earlier"] += 1
-            return
+        answered = self.ctx.found_before(account, product)
         lines = [line for _, _, line, _ in members]
+        ended = self.ctx.ended_since(account, product)
+        if not answered and ended is not None and max(x.date for x in lines) <= ended.date():
+            answered = "ended in the CRM since"  # invoices from before it ended: no new contract
+        if answered:
+            self.report.counts[answered] += 1
+            return
         rows = [row for _, _, _, row in members]
         starts = [p.start for p in (stated_period(x.description) or stated_period(x.reference) for x in lines) if p]
         start = min([*[s for s in starts if s], *(x.date for x in lines)])
