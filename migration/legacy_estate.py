@@ -136,6 +136,16 @@ OUTLOOK_HEADERS = [
     "Show time as",
 ]
 # Each rep kept their own workbook with their own words for the same things (D3).
+# Companies only a rep's workbook names (no client is called anything like them).
+LEAD_COMPANIES = (
+    "Ningaloo Reef Dive Tours",
+    "Esperance Grain Cooperative",
+    "Wave Rock Quarries",
+    "Bungle Bungle Heli Flights",
+    "Lake Argyle Barramundi",
+    "Gibb River Cattle Station",
+)
+
 PIPELINE_LAYOUTS = [
     (["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"], {}),
     (["Customer Name", "Deal", "Status", "Amount (AUD)", "Expected Close", "Solution"], {"proposal": "Proposal sent"}),
@@ -269,6 +279,8 @@ class _Estate:
         # let the other two spellings appear only as extra rows and invoice names.
         self.skip = set(ACME_NUMBERS[1:]) if clients >= max(ACME_NUMBERS) else set()
         self.truth: dict[int, TruthClient] = {}
+        self.leads: list[dict] = []  # companies only a rep's workbook names: each the rep's prospect
+        self.waiting_stages: list[dict] = []  # deals at a stage word the funnel lacks: held, not imported
         self.staff = {m.username: m.full_name for m in demo_staff()}
         self.conflicts: list[dict] = []
         self.drifts: list[dict] = []  # client-master values planted apart from what Xero bills
@@ -557,10 +569,22 @@ class _Estate:
                     ]
                 )
                 self.truth[plan.number].opportunities += 1
+            self._leads(ws, rep, index)
             filename = f"Pipeline - {self.staff.get(rep, rep)}.xlsx"
             wb.save(self.dir / filename)
             files.append(filename)
         return files
+
+    def _leads(self, ws, rep: str, index: int) -> None:
+        """A rep's leads for companies that are no client yet (seed 000: leads are captured
+        in the rep's own workbook), and a deal at a stage the CRM's funnel does not have."""
+        company = LEAD_COMPANIES[index % len(LEAD_COMPANIES)]
+        self.leads.append({"name": company, "rep": rep, "deals": 2})
+        ws.append([company, "First conversation", "Lead", "5k", None, ""])
+        ws.append([company, "Pilot proposal", "Proposal", "12,000", None, ""])
+        self.waiting_stages.append({"rep": rep, "word": "Negotiation", "row": ws.max_row + 1})
+        plan, opp = next((p, o) for p in self.clients() for o in p.opportunities if o.owner == rep)
+        ws.append([plan.fields["legal_name"], f"{opp.name} (second phase)", "Negotiation", "3000", None, ""])
 
     def write_truth(self, pipeline_files: list[str], helpdesk_files: list[str], helpdesk: dict | None) -> None:
         payload = {
@@ -569,6 +593,8 @@ class _Estate:
             "clients": [vars(t) for t in self.truth.values()],
             "conflicts": self.conflicts,
             "drifts": self.drifts,
+            "leads": self.leads,
+            "waiting_stages": self.waiting_stages,
         }
         if helpdesk is not None:
             payload["helpdesk"] = helpdesk

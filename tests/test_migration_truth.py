@@ -3,7 +3,9 @@ goes in, one trustworthy record comes out, and every fact can say where it came 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import override_settings
 
-from customers.demo import ensure_demo_users
+from customers.demo import demo_staff, ensure_demo_users
 from customers.models import Account, Opportunity, Subscription
 from migration.choices import ConflictKind, FileStatus
 from migration.legacy_estate import TRUTH, write_estate
@@ -201,3 +203,30 @@ def test_subscriptions_the_master_does_not_list_come_from_xero_and_the_calendar_
         .exclude(evidence__how="no Xero invoice for this product")
         .exists()
     )
+
+
+@pytest.mark.django_db
+def test_each_reps_leads_for_new_companies_are_that_reps_prospect(estate):
+    leads = estate["truth"]["leads"]
+    assert leads
+    for lead in leads:
+        (account,) = Account.objects.filter(legal_name=lead["name"])
+        assert (account.lifecycle_status, account.owner.username) == ("prospect", lead["rep"]), lead
+        deals = account.opportunities.all()
+        assert {(d.owner.username, d.kind) for d in deals} == {(lead["rep"], "new")}, lead
+        assert deals.count() == lead["deals"], lead
+
+
+@pytest.mark.django_db
+def test_a_deal_at_a_stage_the_funnel_lacks_waits_for_a_steward(estate):
+    from migration.models import HeldValue
+
+    staff = {member.username: member.full_name for member in demo_staff()}
+    waiting = estate["truth"]["waiting_stages"]
+    files = {f.name: f for f in estate["first"].files.all()}
+    for deal in waiting:
+        rejected = csv.DictReader(io.StringIO(files[f"Pipeline - {staff[deal['rep']]}.xlsx"].rejected_csv))
+        reasons = {int(row["row"]): row["reason"] for row in rejected}
+        assert reasons[deal["row"]].startswith(f"no pipeline stage called '{deal['word']}'"), (deal, reasons)
+    (held,) = HeldValue.objects.filter(kind="stage")
+    assert (held.value, held.rows) == ("Negotiation", len(waiting))

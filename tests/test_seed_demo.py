@@ -53,13 +53,16 @@ def demo_world(django_db_setup, django_db_blocker) -> Iterator[str]:
 @pytest.mark.django_db
 def test_seed_demo_builds_the_cloudcore_world(demo_world):
     # 500 planned clients; the three Acme spellings are one client, so the import makes 498;
-    # then three look-alikes entered again by other teams wait in the duplicate queue.
-    assert Account.objects.count() == 501
+    # each of the six reps' workbooks has a lead for a company that is no client yet (six
+    # prospects); then three look-alikes entered again by other teams wait in the
+    # duplicate queue.
+    assert Account.objects.count() == 507
+    assert Account.objects.filter(lifecycle_status="prospect", contacts=None).count() == 6
     assert _about(Contact.objects.count(), 1500)
     assert _about(Subscription.objects.count(), 1200)
     assert _about(Opportunity.objects.count(), 300)
     codes = set(Account.objects.values_list("code", flat=True))
-    assert codes == {f"CC{n:03d}" for n in range(1, 504)} - {"CC187", "CC342"}
+    assert codes == {f"CC{n:03d}" for n in range(1, 510)} - {"CC187", "CC342"}
     perth = Account.objects.filter(office="perth").count()
     assert 250 <= perth <= 350
 
