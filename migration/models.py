@@ -3,6 +3,9 @@ imported fact, conflicts between stores for a person to resolve, and ambiguous m
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -236,49 +239,46 @@ class StaffAlias(models.Model):
         super().save(*args, **kwargs)
 
 
-class SurveyLabel(models.Model):
-    """A helpdesk survey label a steward mapped to the 0-10 scale (beyond the settings' defaults)."""
+class StewardMapping(models.Model):
+    """A cell value a steward mapped once, kept under the key the import compares it by."""
 
     value = models.CharField(max_length=200)
     key = models.CharField(max_length=200, unique=True, editable=False)
-    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; empty: the label is no rating.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    key_of: ClassVar[Callable[[object], str]]  # how the import compares this kind of value
+
     class Meta:
+        abstract = True
         ordering = ["value"]
+
+    def save(self, *args, **kwargs):
+        self.key = type(self).key_of(self.value)
+        super().save(*args, **kwargs)
+
+
+class SurveyLabel(StewardMapping):
+    """A helpdesk survey label a steward mapped to the 0-10 scale (beyond the settings' defaults)."""
+
+    score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; empty: the label is no rating.")
+    key_of = staticmethod(label_key)
 
     def __str__(self) -> str:
         return f"{self.value} = {self.score}"
 
-    def save(self, *args, **kwargs):
-        self.key = label_key(self.value)
-        super().save(*args, **kwargs)
 
-
-class StageWord(models.Model):
+class StageWord(StewardMapping):
     """A rep's word for a pipeline stage that a steward mapped to a stage of the funnel
     ("Negotiation" is proposal), beyond the words the import knows."""
 
-    value = models.CharField(max_length=200)
-    key = models.CharField(max_length=200, unique=True, editable=False)
     stage = models.CharField(max_length=10, choices=OpportunityStage.choices)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["value"]
+    key_of = staticmethod(stage_key)
 
     def __str__(self) -> str:
         return f"{self.value} = {self.get_stage_display()}"
-
-    def save(self, *args, **kwargs):
-        self.key = stage_key(self.value)
-        super().save(*args, **kwargs)
 
 
 class HeldValue(models.Model):

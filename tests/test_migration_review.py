@@ -159,23 +159,28 @@ def test_finance_see_both_values_and_the_invoices_of_a_drift(imported, client_fo
     assert "INV-2301, INV-2302" in html
 
 
-def test_a_found_subscription_confirmed_then_cancelled_is_not_created_again(imported, client_for):
-    """Customer Relations confirmed Managed Services for Banksia, and it was cancelled
-    since: that is newer than Xero's old invoices, so the next import leaves it ended."""
+def _cancel(code: str, product: str, actor, reason: str) -> None:
+    """A person cancels the live subscription in the CRM, through the service."""
     from customers.services import update_subscription
 
-    found = _evidence("CC101", "managed-services")
-    client_for("customer_relations").post(
-        reverse("migration:evidence_decide", args=[found.pk]), {"decision": "confirmed", "reason": "On the PO"}
-    )
-    live = _live("CC101", "managed-services")
+    live = _live(code, product)
     update_subscription(
         subscription=live,
         changes={"status": SubscriptionStatus.CANCELLED},
         expected_version=live.version,
-        actor=imported["customer_relations"],
-        reason="Client ended the managed service in November",
+        actor=actor,
+        reason=reason,
     )
+
+
+def test_a_found_subscription_confirmed_then_cancelled_is_not_created_again(imported, client_for):
+    """Customer Relations confirmed Managed Services for Banksia, and it was cancelled
+    since: that is newer than Xero's old invoices, so the next import leaves it ended."""
+    found = _evidence("CC101", "managed-services")
+    client_for("customer_relations").post(
+        reverse("migration:evidence_decide", args=[found.pk]), {"decision": "confirmed", "reason": "On the PO"}
+    )
+    _cancel("CC101", "managed-services", imported["customer_relations"], "Client ended the managed service in November")
 
     again = _import(imported["data_steward"])
 
@@ -188,16 +193,7 @@ def test_a_found_subscription_confirmed_then_cancelled_is_not_created_again(impo
 def test_a_master_subscription_cancelled_in_the_crm_is_not_created_again(imported):
     """The client master still lists Quokka's Managed Services; a person cancelled it in
     the CRM since. Importing the same sheet again does not bring it back."""
-    from customers.services import update_subscription
-
-    live = _live("CC104", "managed-services")
-    update_subscription(
-        subscription=live,
-        changes={"status": SubscriptionStatus.CANCELLED},
-        expected_version=live.version,
-        actor=imported["customer_relations"],
-        reason="Cancelled at renewal",
-    )
+    _cancel("CC104", "managed-services", imported["customer_relations"], "Cancelled at renewal")
 
     again = _import(imported["data_steward"])
 
@@ -210,16 +206,7 @@ def test_invoices_dated_after_a_subscription_ended_are_a_new_contract(imported, 
     """Quokka's Managed Services was cancelled in the CRM; a Xero invoice dated after that
     (they came back) is new evidence: a new subscription is created and listed for
     Customer Relations, and the cancelled one stays as it was."""
-    from customers.services import update_subscription
-
-    live = _live("CC104", "managed-services")
-    update_subscription(
-        subscription=live,
-        changes={"status": SubscriptionStatus.CANCELLED},
-        expected_version=live.version,
-        actor=imported["customer_relations"],
-        reason="Cancelled at renewal",
-    )
+    _cancel("CC104", "managed-services", imported["customer_relations"], "Cancelled at renewal")
     header, *lines = (ESTATE / "xero_sales_invoices.csv").read_text().splitlines()
     (quokka,) = [line for line in lines if line.startswith("Quokka") and "INV-2401" in line]
     later = quokka.replace("INV-2401", "INV-3001").replace("01/07/2026,31/07/2026", "01/02/2099,28/02/2099")
