@@ -11,12 +11,22 @@ class Store(models.TextChoices):
     TRIAGE = "d2t", "D2 support triage sheet"
     PIPELINE = "d3", "D3 sales pipeline"
     XERO = "d4", "D4 Xero sales invoices"
+    CONTACTS = "d5", "D5 Outlook contacts"
     CALENDAR = "d7", "D7 Outlook renewal calendar"
 
 
-# D1 defines the clients; D2's tickets hang off them and change no account field, so they
-# come last, the helpdesk export before the triage sheet that enriches its tickets.
-IMPORT_ORDER = [Store.CLIENT_MASTER, Store.XERO, Store.CALENDAR, Store.PIPELINE, Store.HELPDESK, Store.TRIAGE]
+# D1 defines the clients; D5's contacts come before D2, whose tickets find their client by
+# the requester's email; D2's tickets hang off the clients and change no account field, so
+# they come last, the helpdesk export before the triage sheet that enriches its tickets.
+IMPORT_ORDER = [
+    Store.CLIENT_MASTER,
+    Store.XERO,
+    Store.CALENDAR,
+    Store.PIPELINE,
+    Store.CONTACTS,
+    Store.HELPDESK,
+    Store.TRIAGE,
+]
 
 
 class RunStatus(models.TextChoices):

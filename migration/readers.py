@@ -503,10 +503,15 @@ def _refuse_past_row_limit(path: Path, encoding: str, opened: io.TextIOBase) -> 
 
 def _csv_rows(path: Path, handle: io.TextIOBase, reader) -> Iterator[SourceRow]:
     count = 0
+    # Rows are numbered as a spreadsheet shows them: one per record, blank ones included.
+    # `reader.line_num` counts lines, and a cell may hold line breaks (an Outlook note, an
+    # address), which would move every later row's number on.
+    number = reader.line_num
     try:
         while True:
             try:
                 values = next(reader)
+                number += 1
             except StopIteration:
                 return
             except UnicodeDecodeError as exc:
@@ -527,6 +532,6 @@ def _csv_rows(path: Path, handle: io.TextIOBase, reader) -> Iterator[SourceRow]:
                 raise FileRefused(
                     f"{path.name} line {reader.line_num} holds a cell over {MAX_CELL_CHARS:,} characters."
                 )
-            yield SourceRow("", reader.line_num, values)
+            yield SourceRow("", number, values)
     finally:
         handle.close()

@@ -45,6 +45,7 @@ from migration.choices import (
 from migration.importers.base import FileReport, Importer, RunContext
 from migration.importers.calendar import OutlookCalendarImporter
 from migration.importers.client_master import ClientMasterImporter
+from migration.importers.contacts import OutlookContactsImporter
 from migration.importers.helpdesk import HelpdeskExportImporter, TriageSheetImporter
 from migration.importers.pipeline import PipelineImporter
 from migration.importers.xero import XeroInvoicesImporter
@@ -71,6 +72,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     Store.XERO: XeroInvoicesImporter,
     Store.CALENDAR: OutlookCalendarImporter,
     Store.PIPELINE: PipelineImporter,
+    Store.CONTACTS: OutlookContactsImporter,
     Store.HELPDESK: HelpdeskExportImporter,
     Store.TRIAGE: TriageSheetImporter,
 }
