@@ -32,8 +32,8 @@ class ImportUploadForm(forms.Form):
     files = MultipleFileField(
         label="Legacy files",
         help_text=(
-            "Client master, Xero sales invoices, Outlook calendar, pipeline workbooks, "
-            "helpdesk ticket export, support triage sheet (.xlsx, .csv)."
+            "Client master, Xero sales invoices, Outlook calendar, pipeline workbooks, Outlook "
+            "contacts, helpdesk ticket export, support triage sheet (.xlsx, .csv)."
         ),
     )
     only = forms.MultipleChoiceField(
