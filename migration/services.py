@@ -119,11 +119,32 @@ def _recognise(path: Path, only: set[str] | None, loaded: LoadedSheets | None) -
     except FileRefused as refused:
         return Recognised(path, None, str(refused))
     if store is None or best.required < 1.0:
+        if elsewhere := _imported_elsewhere(path):
+            return Recognised(path, None, f"{path.name}: {elsewhere}")
         detail = f" (closest: {Store(store).label}, {best.required:.0%} of its required columns)" if store else ""
         return Recognised(path, None, f"{path.name}: not recognised as a legacy store{detail}.")
     if only and store not in only:
         return Recognised(path, None, f"{Store(store).label} was not asked for (--only {','.join(sorted(only))}).")
     return Recognised(path, store)
+
+
+def _imported_elsewhere(path: Path) -> str:
+    """What to tell a steward who brings a file that another page of the CRM imports."""
+    from billing_sync.parsing import CONTACT_HEADERS
+
+    if sniff_kind(path) != "csv":
+        return ""
+    try:
+        table = csv_table(path, [CONTACT_HEADERS])
+    except FileRefused:
+        return ""
+    _close(table)
+    if CONTACT_HEADERS.fit(table.headers).required < 1.0:
+        return ""
+    return (
+        "a Xero contacts export, which Finance imports with Xero's invoices at /billing/ "
+        "(each Xero contact is mapped to its client there)."
+    )
 
 
 def _close(table: Table) -> None:

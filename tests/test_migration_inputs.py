@@ -687,3 +687,15 @@ def test_a_single_name_contact_is_the_same_contact_on_every_import(tmp_path, ste
     account = Account.objects.get(code="CC109")
     assert list(account.contacts.values_list("first_name", "last_name")) == [("Kim", "(unknown)")]
     assert again.report["stores"]["d1"] == {"unchanged": 2}
+
+
+def test_a_xero_contacts_export_is_pointed_to_the_billing_import(tmp_path, steward):
+    shutil.copy(SAMPLES / "xero_contacts_export.csv", tmp_path)
+    run = run_import(paths=list(tmp_path.iterdir()), actor=steward)
+    file = run.files.get()
+    assert (file.status, file.message) == (
+        FileStatus.REFUSED,
+        "xero_contacts_export.csv: a Xero contacts export, which Finance imports with Xero's invoices at /billing/ "
+        "(each Xero contact is mapped to its client there).",
+    )
+    assert Account.objects.count() == 0
