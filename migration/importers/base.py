@@ -49,6 +49,7 @@ AUTO_MATCH = 90  # a name match this strong (or a shared ABN) is the same client
 REVIEW_FLOOR = 70  # below this an incoming name is not like any account
 MARGIN = 5  # a runner-up this close to the best makes the match ambiguous
 FLUSH_AT = 5000  # pending writes; bounds memory on a very large file
+IMPORT_REASON_PREFIX = "Import run #"  # every history row an import writes starts so
 _UNSEEN = object()
 
 
@@ -104,6 +105,7 @@ class RunContext:
     _subscriptions: dict[int, list[Subscription]] | None = None
     _opportunities: dict[tuple[int, int, str], Opportunity] | None = None
     _ever_subscribed: set[int] | None = None
+    _crm_changes: dict[tuple, set[str]] = field(default_factory=dict)  # see changed_in_crm
     _ended: dict[tuple, object] | None = None  # (account, product, start or None) -> when it stopped being live
     _named: dict[str, object] = field(default_factory=dict)  # see account_named
     _name_keys: dict[str, str] = field(default_factory=dict)  # see name_key
@@ -427,6 +429,29 @@ class RunContext:
                         self._ended[key] = on
         return self._ended.get((account.pk, product.pk, start))
 
+    def changed_in_crm(self, record: models.Model, changes: dict) -> set[str]:
+        """The fields of `changes` a person has changed since an import last wrote the
+        record: its newest history row against the newest one an import wrote (two
+        queries, once per record a run updates). None for a record no import has written:
+        the stores' precedence applies to it."""
+        if record.pk is None:
+            return set()
+        key = (type(record), record.pk)
+        if key not in self._crm_changes:
+            newest = record.history.order_by("-history_date", "-history_id")
+            by_import = newest.filter(history_change_reason__startswith=IMPORT_REASON_PREFIX).first()
+            current = newest.first()
+            self._crm_changes[key] = (
+                set()
+                if by_import is None or current is None or current.pk == by_import.pk
+                else {
+                    field.name
+                    for field in type(record)._meta.concrete_fields
+                    if getattr(current, field.attname) != getattr(by_import, field.attname)
+                }
+            )
+        return self._crm_changes[key] & set(changes)
+
     def found_before(self, account: Account, product: Product) -> str | None:
         """Why a subscription Xero or the calendar evidences, which has no live one, is not
         created again: Customer Relations dismissed it, or it was found before and has
@@ -627,7 +652,7 @@ class Importer(ABC):
 
     @cached_property
     def _reason_prefix(self) -> str:
-        return f"Import run #{self.ctx.run.pk} ({Store(self.store).label})"
+        return f"{IMPORT_REASON_PREFIX}{self.ctx.run.pk} ({Store(self.store).label})"
 
     def run(self, table: Table, parsed: Iterable[ParsedRow] | None = None) -> FileReport:
         """Import the table's rows. `parsed`: the same rows already through `parsed_rows`
@@ -729,6 +754,21 @@ class Importer(ABC):
                 f"{', '.join(bad)} holds a formula with no saved value; "
                 "open the file in Excel, save it, and import again"
             )
+
+    def update(self, record: models.Model, changes: dict, *, reason: str) -> bool:
+        """`writer.update`, except that a field a person has changed in the CRM since an
+        import last wrote the record keeps the person's value: the CRM is newer than the
+        legacy store (a rep's move on the board, a renewal date Customer Relations
+        corrected). Each kept field is reported once with its row count."""
+        kept = self.ctx.changed_in_crm(record, changes)
+        for name in kept:
+            field = type(record)._meta.get_field(name)
+            self.warn_grouped(
+                f"{type(record)._meta.verbose_name} {field.verbose_name} changed in the CRM since an import "
+                "last wrote it: the CRM's value kept"
+            )
+        changes = {name: value for name, value in changes.items() if name not in kept}
+        return bool(changes) and self.ctx.writer.update(record, changes, reason=reason)
 
     def warn_grouped(self, message: str) -> None:
         """A warning that may repeat on many rows: the report says it once, with its row count."""

@@ -80,11 +80,11 @@ class OutlookCalendarImporter(Importer):
             changes = {"renewal_date": day}
             if day < subscription.start_date:
                 changes["start_date"] = _months_before(day, subscription.term_months)
-            self.ctx.writer.update(
+            updated = self.update(
                 subscription, changes, reason=f"{self.reason(row)}: renewal date from the Outlook calendar"
             )
             self.ctx.note_evidence(account, product, subscription, Store.CALENDAR, f"Calendar renewal {day:%d/%m/%Y}")
-            return "updated"
+            return "updated" if updated else "unchanged"
         self.conflict(
             account=account,
             subscription=subscription,

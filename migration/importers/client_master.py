@@ -317,7 +317,7 @@ class ClientMasterImporter(Importer):
                 continue  # keep what is there; a variant row is not better evidence
             if getattr(current, "pk", current) != getattr(value, "pk", value):
                 changes[name] = value
-        if not changes or not self.ctx.writer.update(account, changes, reason=reason):
+        if not changes or not self.update(account, changes, reason=reason):
             return "unchanged"
         return "updated"
 
@@ -383,6 +383,6 @@ class ClientMasterImporter(Importer):
         # compared with (a drift beyond the tolerance is flagged for Finance there).
         self.ctx.master_values[id(subscription)] = (value, row)
         self.provenance(subscription, row, changes or ["product"])
-        if not changes or not self.ctx.writer.update(subscription, changes, reason=reason):
+        if not changes or not self.update(subscription, changes, reason=reason):
             return action
         return "updated" if action == "unchanged" else action

@@ -115,7 +115,7 @@ class OutlookContactsImporter(Importer):
                 )
                 continue
             gaps[name] = value
-        if not gaps or not self.ctx.writer.update(contact, gaps, reason=reason):
+        if not gaps or not self.update(contact, gaps, reason=reason):
             return "unchanged"
         return "updated"
 

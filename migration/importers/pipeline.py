@@ -198,6 +198,6 @@ class PipelineImporter(Importer):
             self.provenance(opportunity, row, ["name", *fields])
             return "created"
         self.provenance(existing, row, ["name", *fields])
-        if not self.ctx.writer.update(existing, fields, reason=reason):
+        if not self.update(existing, fields, reason=reason):
             return "unchanged"
         return "updated"

@@ -207,12 +207,12 @@ class XeroInvoicesImporter(Importer):
             self.report.counts["values kept by Finance"] += 1
             return
         if billed != held:
-            self.ctx.writer.update(
+            if self.update(
                 subscription,
                 {"annual_value": billed},
                 reason=f"{self.reason(rows[-1])}: what Xero bills a year ({estimate.reason})"[:300],
-            )
-            self.report.counts["values updated"] += 1
+            ):
+                self.report.counts["values updated"] += 1
         else:
             self.report.counts["values unchanged"] += 1
         if compared is not None and tolerance().drifts(compared, billed):
