@@ -86,6 +86,7 @@ class EvidenceDecisionForm(forms.Form):
         from customers.models import Product
 
         self.fields["product"].queryset = Product.objects.filter(is_active=True).order_by("name")
+        _choices_read_once(self.fields["product"])
 
 
 class HeldMappingForm(forms.Form):
@@ -106,3 +107,12 @@ class HeldMappingForm(forms.Form):
         self.fields["user"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
         )
+        _choices_read_once(self.fields["product"], self.fields["user"])
+
+
+def _choices_read_once(*fields: forms.ModelChoiceField) -> None:
+    """A queue page renders one form's select on every row: read its choices once (a
+    model choice field queries again each time it is rendered). Validation still
+    checks the submitted value against the queryset."""
+    for field in fields:
+        field.choices = list(field.choices)
