@@ -1,6 +1,6 @@
 """The review queues and lists the other budget tests leave out, each at two sizes with
 rows at both: what the import found for Customer Relations, Finance and stewards, Xero's
-imports and contacts, renewal findings and the frozen months. A page passes when it runs
+imports and contacts, renewal findings, the frozen months and the log-in audit. A page passes when it runs
 the same number of queries with 2 and with 14 rows, within the budget."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessFailureLog, AccessLog
 from django.urls import reverse
 
 from billing_sync.choices import MatchStatus
@@ -66,6 +67,11 @@ def _fill(kind: str, start: int, n: int, personas) -> None:
             SubscriptionFactory(
                 renewal_date=None, account=AccountFactory(relations_coordinator=personas["customer_relations"])
             )
+        elif kind == "logins":
+            AccessLog.objects.create(username=f"user{i}", ip_address="127.0.0.1", user_agent="test", path_info="/")
+            AccessFailureLog.objects.create(
+                username=f"user{i}", ip_address="127.0.0.2", user_agent="test", path_info="/", locked_out=False
+            )
         elif kind == "snapshots":
             freeze_month(month=dt.date(2024, 1, 1) + dt.timedelta(days=31 * i), actor=personas["data_steward"])
 
@@ -78,6 +84,7 @@ QUEUES = {
     "Xero contacts to map": ("finance", "xero contacts", "billing_sync:contact_list"),
     "renewal findings": ("customer_relations", "findings", "renewals:finding_list"),
     "frozen months": ("executive", "snapshots", "reports:snapshot_list"),
+    "log-ins and lockouts": ("data_steward", "logins", "login_audit"),
 }
 
 
