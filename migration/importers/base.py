@@ -432,7 +432,7 @@ class RunContext:
     def changed_in_crm(self, record: models.Model, changes: dict) -> set[str]:
         """The fields of `changes` a person has changed since an import last wrote the
         record: its newest history row against the newest one an import wrote (two
-        queries, once per record a run updates). None for a record no import has written:
+        queries, once per record a run updates). Empty for a record no import has written:
         the stores' precedence applies to it."""
         if record.pk is None:
             return set()
