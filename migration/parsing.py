@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.core.exceptions import ValidationError
 from openpyxl.utils.datetime import from_excel
 
 from cloudcore_crm.lib.text import single_line
@@ -197,3 +198,12 @@ def parse_state(value: object) -> str:
     if compact in _STATE_CODES:
         return compact
     return _STATES.get(text, "")
+
+
+def passes(validator, value: str) -> bool:
+    """Whether `value` passes a Django validator (an email, a web address, a phone)."""
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True

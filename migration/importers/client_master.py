@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 from cloudcore_crm.lib.headers import HeaderMap
@@ -25,7 +24,7 @@ from customers.validators import abn_is_valid, clean_abn
 from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
 from migration.names import product_key
-from migration.parsing import CellError, clean_text, parse_date, parse_int, parse_money, parse_state
+from migration.parsing import CellError, clean_text, parse_date, parse_int, parse_money, parse_state, passes
 from migration.readers import SourceRow
 
 CODE_RE = re.compile(r"^CC\d{1,7}$")
@@ -111,14 +110,6 @@ def _read(parse, values: dict[str, object], column: str, unread: dict[str, str])
 _WEBSITE = URLValidator(schemes=["http", "https"])
 _EMAIL = EmailValidator()
 _VALUE_LIMIT = Decimal(10) ** 10  # the contract value column holds 12 digits, 2 of them cents
-
-
-def _valid(validator, value: str) -> bool:
-    try:
-        validator(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def _named_contact(contacts: list[Contact], first: str, last: str) -> Contact | None:
@@ -278,7 +269,7 @@ class ClientMasterImporter(Importer):
             website = clean_text(values.get("website"))
             if website:
                 website = website if "://" in website else f"https://{website}"
-                if _valid(_WEBSITE, website):
+                if passes(_WEBSITE, website):
                     fields["website"] = website
                 else:
                     self._left_out(self._row, f"website {clean_text(values.get('website'))[:80]!r} is no web address")
@@ -324,7 +315,7 @@ class ClientMasterImporter(Importer):
     def _merge_contact(self, account: Account, values, row: SourceRow, reason: str, action: str) -> str:
         full_name = clean_text(values.get("contact"))
         email = clean_text(values.get("email")).lower()
-        if email and not _valid(_EMAIL, email):
+        if email and not passes(_EMAIL, email):
             self._left_out(row, f"email {email[:80]!r} is no email address")
             email = ""
         if not full_name and not email:

@@ -15,7 +15,6 @@ that is no client is rejected with its row: a mailbox also holds suppliers and f
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from cloudcore_crm.lib.headers import HeaderMap
@@ -23,7 +22,7 @@ from customers.choices import ActivityKind
 from customers.models import Activity, Contact, phone_validator
 from migration.choices import Store
 from migration.importers.base import Importer, RowRejected
-from migration.parsing import clean_text
+from migration.parsing import clean_text, passes
 from migration.readers import SourceRow
 
 HEADERS = HeaderMap(
@@ -42,14 +41,6 @@ HEADERS = HeaderMap(
 _EMAIL = EmailValidator()
 
 
-def _valid(validator, value: str) -> bool:
-    try:
-        validator(value)
-    except ValidationError:
-        return False
-    return True
-
-
 class OutlookContactsImporter(Importer):
     store = Store.CONTACTS
     header_map = HEADERS
@@ -62,7 +53,7 @@ class OutlookContactsImporter(Importer):
             raise RowRejected("no company: whose contact this is cannot be told")
         if not (first or last or email):
             raise RowRejected("no name and no email address")
-        if email and not _valid(_EMAIL, email):
+        if email and not passes(_EMAIL, email):
             self.report.warnings.append(f"row {row.number}: email {email[:80]!r} is no email address; left out")
             email = ""
         phones = map(clean_text, (values.get("business_phone"), values.get("mobile_phone")))
@@ -134,4 +125,4 @@ class OutlookContactsImporter(Importer):
 
 
 def _phone_ok(text: str) -> bool:
-    return bool(text) and len(text) <= 20 and _valid(phone_validator, text)
+    return bool(text) and len(text) <= 20 and passes(phone_validator, text)
