@@ -219,3 +219,28 @@ def test_invoices_dated_after_a_subscription_ended_are_a_new_contract(imported, 
     assert sorted(subscriptions.values_list("status", flat=True)) == ["active", "cancelled"]
     assert _live("CC104", "managed-services").start_date == dt.date(2026, 7, 1)  # the period the line states
     assert _evidence("CC104", "managed-services").status == EvidenceStatus.OPEN
+
+
+def test_an_invoice_dated_the_day_a_subscription_ended_is_its_last_not_a_new_contract(imported, tmp_path):
+    """Quokka's Managed Services is cancelled today; Xero's invoice dated today (its final
+    bill) is no evidence of a new contract, one dated tomorrow is."""
+    from django.utils import timezone
+
+    _cancel("CC104", "managed-services", imported["customer_relations"], "Cancelled at renewal")
+    header, *lines = (ESTATE / "xero_sales_invoices.csv").read_text().splitlines()
+    (quokka,) = [line for line in lines if line.startswith("Quokka") and "INV-2401" in line]
+    today = timezone.localdate()
+
+    def export(day: dt.date, number: str) -> Path:
+        dated = quokka.replace("INV-2401", number).replace("01/07/2026,31/07/2026", f"{day:%d/%m/%Y},{day:%d/%m/%Y}")
+        path = tmp_path / f"{number}.csv"
+        path.write_text("\n".join([header, dated]) + "\n")
+        return path
+
+    final = run_import(paths=[export(today, "INV-3002")], actor=imported["data_steward"])
+    assert final.files.get().counts.get("ended in the CRM since") == 1
+    assert _live("CC104", "managed-services") is None
+
+    later = run_import(paths=[export(today + dt.timedelta(days=1), "INV-3003")], actor=imported["data_steward"])
+    assert later.files.get().counts["subscriptions created from invoices"] == 1
+    assert _live("CC104", "managed-services") is not None

@@ -22,6 +22,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from cloudcore_crm.lib.headers import HeaderMap
 from customers.billing_cadence import NOT_COUNTED, BillingEstimate, InvoiceLine, Tolerance, annualise, stated_period
@@ -161,7 +162,7 @@ class XeroInvoicesImporter(Importer):
         answered = self.ctx.found_before(account, product)
         lines = [line for _, _, line, _ in members]
         ended = self.ctx.ended_since(account, product)
-        if not answered and ended is not None and max(x.date for x in lines) <= ended.date():
+        if not answered and ended is not None and max(x.date for x in lines) <= timezone.localdate(ended):
             answered = "ended in the CRM since"  # invoices from before it ended: no new contract
         if answered:
             self.report.counts[answered] += 1
