@@ -755,6 +755,25 @@ class Importer(ABC):
                 "open the file in Excel, save it, and import again"
             )
 
+    def new_contact(self, account: Account, *, first: str, last: str, email: str, reason: str, **values) -> Contact:
+        """A person the client does not have yet, named as the store gives them (by the
+        email's local part when it gives no name); the primary contact of a client that
+        has none."""
+        existing = self.ctx.contacts_of(account)
+        contact = self.ctx.writer.create(
+            Contact(account=account),
+            values={
+                "first_name": (first or email.split("@")[0])[:100],
+                "last_name": last[:100] or "(unknown)",
+                "email": email,
+                "is_primary": not existing,
+                **values,
+            },
+            reason=reason,
+        )
+        existing.append(contact)
+        return contact
+
     def update(self, record: models.Model, changes: dict, *, reason: str) -> bool:
         """`writer.update`, except that a field a person has changed in the CRM since an
         import last wrote the record keeps the person's value: the CRM is newer than the

@@ -326,17 +326,7 @@ class ClientMasterImporter(Importer):
         if contact is None and full_name:
             contact = _named_contact(existing, first.lower(), last.lower())
         if contact is None:
-            contact = self.ctx.writer.create(
-                Contact(account=account),
-                values={
-                    "first_name": (first or email.split("@")[0])[:100],
-                    "last_name": last[:100] or "(unknown)",
-                    "email": email,
-                    "is_primary": not existing,
-                },
-                reason=reason,
-            )
-            existing.append(contact)
+            contact = self.new_contact(account, first=first, last=last, email=email, reason=reason)
             self.provenance(contact, row, ["first_name", "last_name", "email"])
             return "created" if action == "unchanged" else action
         self.provenance(contact, row, ["first_name", "last_name", "email"])

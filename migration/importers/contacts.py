@@ -63,17 +63,8 @@ class OutlookContactsImporter(Importer):
         reason = self.reason(row)
         contact = self._contact(account, email, first, last)
         if contact is None:
-            contact = self.ctx.writer.create(
-                Contact(account=account),
-                values={
-                    "first_name": (first or email.split("@")[0])[:100],
-                    "last_name": last[:100] or "(unknown)",
-                    "is_primary": not self.ctx.contacts_of(account),
-                    **{name: value for name, value in found.items() if value},
-                },
-                reason=reason,
-            )
-            self.ctx.contacts_of(account).append(contact)
+            details = {name: value for name, value in found.items() if value and name != "email"}
+            contact = self.new_contact(account, first=first, last=last, email=email, reason=reason, **details)
             action = "created"
         else:
             action = self._fill(contact, found, row, reason)
