@@ -23,10 +23,11 @@ from openpyxl.utils import get_column_letter
 from cloudcore_crm.lib import bulkload, spreadsheets
 from cloudcore_crm.lib.headers import Fit, HeaderMap
 from customers.bulk import BulkWriter
+from customers.choices import ActivityKind
 from customers.dedupe import AccountIndex, Match, MatchRecord, account_records
 from customers.errors import DomainError
 from customers.matching import normalise_name
-from customers.models import Account, Contact, Opportunity, Product, Subscription, account_code
+from customers.models import Account, Activity, Contact, Opportunity, Product, Subscription, account_code
 from migration.choices import ConflictKind, ConflictStatus, EvidenceStatus, FileStatus, HeldKind, HeldStatus, Store
 from migration.models import (
     EvidencedSubscription,
@@ -773,6 +774,18 @@ class Importer(ABC):
         )
         existing.append(contact)
         return contact
+
+    def note_once(self, account: Account, summary: str, *, reason: str, detail: str = "", contact=None) -> None:
+        """A note on the client's timeline that an earlier import of the same file has not
+        written already (one query, for the rare rows that leave a note)."""
+        summary = summary[:300]
+        if account.pk is not None and Activity.objects.filter(account=account, summary=summary, detail=detail).exists():
+            return
+        self.ctx.writer.create(
+            Activity(account=account, actor=self.ctx.actor, contact=contact),
+            values={"kind": ActivityKind.NOTE, "summary": summary, "detail": detail},
+            reason=reason,
+        )
 
     def update(self, record: models.Model, changes: dict, *, reason: str) -> bool:
         """`writer.update`, except that a field a person has changed in the CRM since an

@@ -17,9 +17,9 @@ from decimal import Decimal
 from django.core.validators import EmailValidator, URLValidator
 
 from cloudcore_crm.lib.headers import HeaderMap
-from customers.choices import ActivityKind, Industry, LifecycleStatus, Office, Segment, SubscriptionStatus
+from customers.choices import Industry, LifecycleStatus, Office, Segment, SubscriptionStatus
 from customers.matching import normalise_name
-from customers.models import Account, Activity, Contact, Subscription
+from customers.models import Account, Contact, Subscription
 from customers.validators import abn_is_valid, clean_abn
 from migration.choices import HeldKind, Store
 from migration.importers.base import Importer, RowRejected
@@ -235,14 +235,7 @@ class ClientMasterImporter(Importer):
             else f"{column} {_shown(value)}"
             for column, value in contract.items()
         )
-        summary = f"Client master lists {what}: {cells}"[:300]
-        if account.pk is not None and Activity.objects.filter(account=account, summary=summary).exists():
-            return  # noted by an earlier import (a rare row: one query)
-        self.ctx.writer.create(
-            Activity(account=account, actor=self.ctx.actor),
-            values={"kind": ActivityKind.NOTE, "summary": summary},
-            reason=reason,
-        )
+        self.note_once(account, f"Client master lists {what}: {cells}", reason=reason)
 
     def _account_fields(self, values, *, name, abn, phone, state, authoritative: bool) -> dict:
         fields: dict[str, object] = {}

@@ -18,8 +18,7 @@ from __future__ import annotations
 from django.core.validators import EmailValidator
 
 from cloudcore_crm.lib.headers import HeaderMap
-from customers.choices import ActivityKind
-from customers.models import Activity, Contact, phone_validator
+from customers.models import Contact, phone_validator
 from migration.choices import Store
 from migration.importers.base import Importer, RowRejected
 from migration.parsing import clean_text, passes
@@ -102,17 +101,9 @@ class OutlookContactsImporter(Importer):
         return "updated"
 
     def _note(self, account, contact: Contact, notes: str, reason: str) -> None:
-        if not notes:
-            return
-        summary = f"Outlook contact notes for {contact.first_name} {contact.last_name}"[:300]
-        detail = " ".join(notes.split())
-        if account.pk is not None and Activity.objects.filter(account=account, summary=summary, detail=detail).exists():
-            return  # noted by an earlier import (only rows with notes ask)
-        self.ctx.writer.create(
-            Activity(account=account, actor=self.ctx.actor, contact=contact),
-            values={"kind": ActivityKind.NOTE, "summary": summary, "detail": detail},
-            reason=reason,
-        )
+        if notes:
+            summary = f"Outlook contact notes for {contact.first_name} {contact.last_name}"
+            self.note_once(account, summary, detail=" ".join(notes.split()), contact=contact, reason=reason)
 
 
 def _phone_ok(text: str) -> bool:
