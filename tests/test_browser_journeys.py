@@ -1,6 +1,5 @@
 """What users do, in headless Chromium: a merge and its undo, an alert acknowledged, a
-role that sees a field it does not own as read-only, a steward mapping a pipeline stage
-word between two imports. Every test fails on any error in
+role that sees a field it does not own as read-only. Every test fails on any error in
 the browser's JavaScript console (a broken htmx swap, a missing script, a CSP refusal).
 
 Same set-up as tests/test_browser.py (Debian's chromium and chromium-driver; skipped
@@ -15,15 +14,13 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
-from customers.models import Account, AccountMerge, Opportunity
-from migration.models import HeldValue, StageWord
+from customers.models import Account, AccountMerge
 from support_bridge.models import ChurnAlert
 from tests.factories import AccountFactory, DuplicateCandidateFactory, SubscriptionFactory
 from tests.factories_support import ChurnAlertFactory
@@ -163,39 +160,3 @@ def test_finance_sees_the_seats_read_only_and_changes_only_the_contract_value(lo
     _wait_for_text(browser, "Saved subscription")
     subscription.refresh_from_db()
     assert (subscription.annual_value, subscription.seats) == (Decimal("7000.00"), 10)
-
-
-def _import_through_the_page(browser, live_server, path) -> None:
-    """Upload a file, wait for the dry run, confirm it, wait for the real run."""
-    browser.get(f"{live_server.url}/migration/")
-    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(path))
-    browser.find_element(By.CSS_SELECTOR, "form.edit-form button.primary").click()
-    _wait_for_text(browser, "Confirm and import")
-    browser.find_element(By.XPATH, "//button[normalize-space()='Confirm and import']").click()
-    _wait_for_text(browser, "Imported")
-
-
-def test_a_steward_maps_a_stage_word_and_the_next_import_takes_the_deal(log_in, live_server, tmp_path):
-    AccountFactory(legal_name="Marri Freight Pty Ltd")
-    workbook = Workbook()
-    workbook.active.append(["Rep: sales_rep"])
-    workbook.active.append(["Client", "Opportunity", "Stage", "Value", "Close Date", "Product"])
-    workbook.active.append(["Marri Freight", "Hosting renewal 2027", "Negotiation", "10000", None, None])
-    path = tmp_path / "Pipeline - Sales Rep.xlsx"
-    workbook.save(path)
-    browser = log_in("data_steward")
-
-    _import_through_the_page(browser, live_server, path)
-    assert not Opportunity.objects.exists()  # the deal waits: no stage is guessed
-
-    browser.get(f"{live_server.url}/migration/held/")
-    assert "Negotiation" in browser.find_element(By.TAG_NAME, "body").text
-    Select(browser.find_element(By.NAME, "stage")).select_by_visible_text("Proposal")
-    browser.find_element(By.CSS_SELECTOR, "form.inline-form button[type=submit]").click()
-    _wait_for_text(browser, "is mapped")
-    assert StageWord.objects.get().stage == "proposal"
-    assert HeldValue.objects.get().status == "mapped"
-
-    _import_through_the_page(browser, live_server, path)
-    deal = Opportunity.objects.get()
-    assert (deal.name, deal.stage, deal.owner.username) == ("Hosting renewal 2027", "proposal", "sales_rep")
